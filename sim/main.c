@@ -1,0 +1,373 @@
+/*
+ * main.c - the trustchain command line: the only code that knows every
+ * module and the only code that exits.
+ *
+ * Exit status: 0 success, 1 runtime error, 2 usage error or invalid input.
+ * Every rank runs the same commands; rank 0 alone prints progress (stderr,
+ * unless --quiet) and results (stdout); errors are agreed on by all ranks
+ * and printed once, by rank 0.
+ */
+#include <getopt.h>
+#include <mpi.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_bfs.h"
+#include "cloud.h"
+#include "engine.h"
+#include "error.h"
+#include "explicit.h"
+#include "memory.h"
+#include "metrics.h"
+#include "policy.h"
+#include "results.h"
+#include "scenario.h"
+#include "topology.h"
+
+#ifndef TC_VERSION
+#define TC_VERSION "0.1.0"
+#endif
+
+static const tc_generator_desc *const generators[] = { &tc_cloud_generator };
+#define N_GENERATORS (sizeof generators / sizeof *generators)
+
+/* The loader takes an array of descriptions; filled from GENERATORS at
+ * start, it lives as long as the scenarios that point into it. */
+static tc_generator_desc generator_table[N_GENERATORS];
+
+typedef struct cli {
+    MPI_Comm comm;
+    int rank, nranks;
+    bool quiet;
+    const char *scenario_path;
+    const char *output;
+} cli;
+
+static void usage(FILE *out)
+{
+    fputs("usage: trustchain COMMAND [OPTIONS]\n"
+          "\n"
+          "Replays supply-chain footholds on a cloud topology partitioned across MPI ranks\n"
+          "and measures how far attackers get under each candidate policy.\n"
+          "\n"
+          "commands:\n"
+          "  run SCENARIO [-o FILE] [-q]   run every policy of SCENARIO, print a summary and\n"
+          "                                write the JSON result to FILE (or the scenario's\n"
+          "                                output.json)\n"
+          "  validate SCENARIO             check SCENARIO without running it\n"
+          "  params [GENERATOR]            print a generator's parameters as a markdown table\n"
+          "  bench bfs [OPTIONS]           Graph500-style BFS benchmark (bench bfs --help)\n"
+          "\n"
+          "options:\n"
+          "  -o, --output FILE   result file (JSON), written atomically\n"
+          "  -q, --quiet         no progress messages on stderr\n"
+          "  -h, --help          this help\n"
+          "  -V, --version       print the version\n"
+          "\n"
+          "Run on several ranks with: mpiexec -n 4 trustchain run SCENARIO\n"
+          "Exit status: 0 success, 1 runtime error, 2 usage error or invalid input.\n",
+          out);
+}
+
+__attribute__((format(printf, 2, 3)))
+static void progress(const cli *c, const char *fmt, ...)
+{
+    if (c->quiet || c->rank != 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("trustchain: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static int report(const cli *c, const tc_error *err)
+{
+    if (c->rank == 0 && err->code != TC_OK)
+        tc_error_print(err, stderr);
+    return err->code;
+}
+
+/* ---- run ---- */
+
+static int build_topology(const cli *c, const tc_scenario *s, tc_topology **t, tc_error *err)
+{
+    if (s->source == TC_TOPOLOGY_EXPLICIT)
+        return tc_explicit_load(s->explicit_path, c->comm, t, err);
+
+    const tc_cloud_params *params = s->generator_params;
+    size_t estimate = tc_cloud_estimate_bytes(params, c->nranks);
+    char what[128];
+    snprintf(what, sizeof what, "scenario '%s' (%llu workloads)", s->name,
+             (unsigned long long)params->workloads);
+    if (tc_memory_check(c->comm, estimate, what, err) != TC_OK) {
+        snprintf(err->file, sizeof err->file, "%s", s->path);
+        snprintf(err->key, sizeof err->key, "topology.params.workloads");
+        return err->code;
+    }
+    return tc_cloud_generate(params, s->seed, c->comm, t, err);
+}
+
+static int run_policies(const cli *c, const tc_scenario *s, const tc_topology *t,
+                        const tc_footholds *f, json_t *root, tc_error *err)
+{
+    for (size_t k = 0; k < s->n_policies; k++) {
+        const tc_policy_spec *spec = &s->policies[k];
+        tc_policy *p = NULL;
+        tc_sim_result *r = NULL;
+        tc_metrics m;
+
+        if (tc_policy_compile(s, spec, t, &p, err) != TC_OK)
+            return err->code;
+        if (tc_sim_run(t, p, f, s->hop_budget, &r, err) != TC_OK) {
+            tc_policy_free(p);
+            return err->code;
+        }
+        if (tc_metrics_compute(t, r, s->crown_kinds, &m, err) == TC_OK) {
+            progress(c, "policy %s: %llu of %llu workloads compromised in %u hops "
+                        "(compile %.2f s, simulate %.2f s)", spec->name,
+                     (unsigned long long)m.compromised, (unsigned long long)m.workloads,
+                     m.levels, p->seconds, r->seconds);
+            if (c->rank == 0 && tc_results_add_policy(root, s, t, p, r, &m) != TC_OK)
+                tc_error_runtime(err, "out of memory recording results");
+            tc_metrics_free(&m);
+        }
+        tc_sim_result_free(r);
+        tc_policy_free(p);
+        if (tc_error_agree(err, c->comm) != TC_OK)
+            return err->code;
+    }
+    return TC_OK;
+}
+
+static int command_run(cli *c, tc_error *err)
+{
+    double start = MPI_Wtime();
+    tc_scenario *s = NULL;
+    tc_topology *t = NULL;
+    tc_footholds f = { 0 };
+    json_t *root = NULL;
+
+    tc_scenario_load(c->scenario_path, generator_table, N_GENERATORS,
+                     &s, err);
+    if (tc_error_agree(err, c->comm) != TC_OK)
+        goto release;
+    const char *output = c->output ? c->output : s->output_json;
+    if (output && c->rank == 0)
+        tc_results_check_path(output, err);
+    if (tc_error_agree(err, c->comm) != TC_OK)
+        goto release;
+
+    progress(c, "scenario %s: building the topology on %d rank%s", s->name, c->nranks,
+             c->nranks == 1 ? "" : "s");
+    double t0 = MPI_Wtime();
+    build_topology(c, s, &t, err);
+    if (tc_error_agree(err, c->comm) != TC_OK)
+        goto release;
+    double build_seconds = MPI_Wtime() - t0;
+    progress(c, "topology: %llu workloads, %llu API edges, %llu grants in %.2f s",
+             (unsigned long long)t->n_workloads, (unsigned long long)t->n_api_edges,
+             (unsigned long long)t->n_grants, build_seconds);
+
+    /* The policies' state comes on top of the topology: check it with the
+     * real edge counts now that they are known. */
+    size_t sim_bytes = tc_memory_sim_estimate(t->n_local, t->api_offsets[t->n_local], c->nranks);
+    if (tc_memory_check(c->comm, sim_bytes, "simulating the policies", err) != TC_OK)
+        goto release;
+
+    if (tc_footholds_resolve(s, t, &f, err) != TC_OK)
+        goto release;
+    if (c->rank == 0 && !(root = tc_results_new(s, t, &f)))
+        tc_error_runtime(err, "out of memory recording results");
+    if (tc_error_agree(err, c->comm) != TC_OK)
+        goto release;
+
+    if (run_policies(c, s, t, &f, root, err) != TC_OK)
+        goto release;
+
+    size_t rss = tc_memory_peak_rss();
+    unsigned long long rss_sum = rss, rss_max = rss;
+    MPI_Allreduce(MPI_IN_PLACE, &rss_sum, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, c->comm);
+    MPI_Allreduce(MPI_IN_PLACE, &rss_max, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, c->comm);
+    if (c->rank == 0) {
+        json_t *timings = json_object_get(root, "timings");
+        json_object_set_new(timings, "topology_seconds", json_real(build_seconds));
+        json_object_set_new(timings, "total_seconds", json_real(MPI_Wtime() - start));
+        json_t *run = json_object_get(root, "run");
+        json_object_set_new(run, "peak_rss_bytes_sum", json_integer((json_int_t)rss_sum));
+        json_object_set_new(run, "peak_rss_bytes_max_rank", json_integer((json_int_t)rss_max));
+        json_object_set_new(run, "topology_bytes_rank0",
+                            json_integer((json_int_t)tc_topology_bytes(t)));
+        if (output)
+            tc_results_write(root, output, err);
+    }
+    if (tc_error_agree(err, c->comm) != TC_OK)
+        goto release;
+    if (c->rank == 0) {
+        tc_results_print(root, stdout);
+        printf("\ntopology %.2f s, total %.2f s on %d rank%s, peak RSS %.1f MiB summed over "
+               "ranks%s%s\n", build_seconds, MPI_Wtime() - start, c->nranks,
+               c->nranks == 1 ? "" : "s", rss_sum / 1048576.0, output ? "; result: " : "",
+               output ? output : "");
+    }
+
+release:
+    json_decref(root);
+    tc_footholds_free(&f);
+    tc_topology_free(t);
+    tc_scenario_free(s);
+    return report(c, err);
+}
+
+/* ---- validate ---- */
+
+static int command_validate(cli *c, tc_error *err)
+{
+    tc_scenario *s = NULL;
+    tc_scenario_load(c->scenario_path, generator_table, N_GENERATORS,
+                     &s, err);
+    if (tc_error_agree(err, c->comm) == TC_OK && c->rank == 0) {
+        printf("%s: valid scenario '%s': %zu vector%s, %zu polic%s, hop budget %u\n",
+               c->scenario_path, s->name, s->n_vectors, s->n_vectors == 1 ? "" : "s",
+               s->n_policies, s->n_policies == 1 ? "y" : "ies", s->hop_budget);
+    }
+    tc_scenario_free(s);
+    return report(c, err);
+}
+
+/* ---- params ---- */
+
+static int command_params(cli *c, const char *name, tc_error *err)
+{
+    for (size_t g = 0; g < N_GENERATORS; g++) {
+        const tc_generator_desc *d = generators[g];
+        if (name && strcmp(name, d->name) != 0)
+            continue;
+        if (c->rank != 0)
+            return TC_OK;
+        printf("| key | type | unit | default | range | source |\n|---|---|---|---|---|---|\n");
+        for (size_t i = 0; i < d->n_params; i++) {
+            const tc_param_desc *p = &d->params[i];
+            const char *type = p->type == TC_PARAM_U64 ? "integer"
+                               : p->type == TC_PARAM_BOOL ? "bool" : "number";
+            printf("| `%s` | %s | %s | %g | %g .. %g | %s |\n", p->name, type, p->unit,
+                   p->default_value, p->min, p->max, p->source);
+        }
+        return TC_OK;
+    }
+    tc_error_input(err, NULL, 0, 0, NULL, "unknown generator '%s' (known: cloud)", name);
+    return report(c, err);
+}
+
+/* ---- entry ---- */
+
+/* Split ARGV into options and operands; options may stand before or after
+ * the command. Everything after "bench" belongs to the benchmark. Returns
+ * TC_OK, TC_ERR_INPUT, or -1 when --help or --version was answered. */
+static int parse_arguments(cli *c, int argc, char **argv, const char **operands,
+                           int *n_operands, int *bench_index, tc_error *err)
+{
+    *n_operands = 0;
+    *bench_index = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || a[1] == '\0') {
+            if (*n_operands < 8)
+                operands[*n_operands] = a;
+            (*n_operands)++;
+            if (*n_operands == 1 && strcmp(a, "bench") == 0) {
+                *bench_index = i + 1;
+                return TC_OK;
+            }
+            continue;
+        }
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            if (c->rank == 0)
+                usage(stdout);
+            return -1;
+        }
+        if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+            if (c->rank == 0)
+                printf("trustchain %s\n", TC_VERSION);
+            return -1;
+        }
+        if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            c->quiet = true;
+            continue;
+        }
+        if (strncmp(a, "--output=", 9) == 0) {
+            c->output = a + 9;
+            continue;
+        }
+        if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
+            if (i + 1 >= argc)
+                return tc_error_input(err, NULL, 0, 0, NULL,
+                                      "option '%s' expects a file name", a);
+            c->output = argv[++i];
+            continue;
+        }
+        return tc_error_input(err, NULL, 0, 0, NULL,
+                              "unknown option '%s' (see trustchain --help)", a);
+    }
+    return TC_OK;
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    cli c = { .comm = MPI_COMM_WORLD };
+    MPI_Comm_rank(c.comm, &c.rank);
+    MPI_Comm_size(c.comm, &c.nranks);
+    tc_error err;
+    tc_error_clear(&err);
+    int status = TC_OK;
+    for (size_t g = 0; g < N_GENERATORS; g++)
+        generator_table[g] = *generators[g];
+
+    const char *operands[8] = { NULL };
+    int n_operands = 0, bench_index = 0;
+    int parsed = parse_arguments(&c, argc, argv, operands, &n_operands, &bench_index, &err);
+    const char *command = n_operands > 0 ? operands[0] : NULL;
+
+    if (parsed == -1) {
+        status = TC_OK;
+    } else if (parsed != TC_OK) {
+        status = report(&c, &err);
+    } else if (!command) {
+        if (c.rank == 0)
+            usage(stderr);
+        status = TC_ERR_INPUT;
+    } else if (strcmp(command, "bench") == 0) {
+        if (bench_index < argc && strcmp(argv[bench_index], "bfs") == 0) {
+            status = tc_bench_bfs_main(argc - bench_index, argv + bench_index, c.comm);
+        } else {
+            tc_error_input(&err, NULL, 0, 0, NULL,
+                           "bench expects a benchmark name: bfs (see trustchain bench bfs --help)");
+            status = report(&c, &err);
+        }
+    } else if (strcmp(command, "run") == 0 || strcmp(command, "validate") == 0) {
+        if (n_operands != 2) {
+            tc_error_input(&err, NULL, 0, 0, NULL,
+                           "%s expects exactly one scenario file, got %d (see trustchain --help)",
+                           command, n_operands - 1);
+            status = report(&c, &err);
+        } else {
+            c.scenario_path = operands[1];
+            status = strcmp(command, "run") == 0 ? command_run(&c, &err)
+                                                 : command_validate(&c, &err);
+        }
+    } else if (strcmp(command, "params") == 0) {
+        status = command_params(&c, n_operands > 1 ? operands[1] : NULL, &err);
+    } else {
+        tc_error_input(&err, NULL, 0, 0, NULL,
+                       "unknown command '%s' (expected run, validate, params or bench)", command);
+        status = report(&c, &err);
+    }
+
+    fflush(stdout);
+    MPI_Finalize();
+    return status;
+}
