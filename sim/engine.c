@@ -299,7 +299,8 @@ typedef struct sim_ctx {
     uint64_t *changed_bits;
     uint32_t *held;             /* principals held, in the order they became held */
     uint32_t n_held;
-    uint32_t *new_packages;     /* packages compromised at the current level */
+    uint32_t first_new_held;    /* held[first_new_held ..] became held this level */
+    uint32_t *new_packages;     /* packages compromised at the next level */
     uint32_t n_new_packages;
     uint64_t *frontier, *next;
     uint64_t n_frontier, n_next;
@@ -402,8 +403,7 @@ static void sim_footholds(sim_ctx *c, const tc_footholds *f)
 
 /* Hub activations of level H (collective): classes that now hold a
  * compromised workload, principals now held (with everything assumable
- * from them), packages their publish rights compromise, and the reach
- * masks that grow as a result. */
+ * from them), and the reach masks that grow as a result. */
 static void sim_activate_hubs(sim_ctx *c, uint16_t h)
 {
     const tc_topology *t = c->t;
@@ -438,18 +438,7 @@ static void sim_activate_hubs(sim_ctx *c, uint16_t h)
         }
     }
 
-    /* Packages the new principals may publish. */
-    c->n_new_packages = 0;
-    for (uint32_t k = first_new; k < c->n_held; k++) {
-        uint32_t q = c->held[k];
-        for (uint64_t j = t->publish_offsets[q]; j < t->publish_offsets[q + 1]; j++) {
-            uint32_t pkg = t->publishes[j];
-            if (r->package_hop[pkg] == TC_HOP_NONE) {
-                r->package_hop[pkg] = h;
-                c->new_packages[c->n_new_packages++] = pkg;
-            }
-        }
-    }
+    c->first_new_held = first_new;
 
     /* Reach from the classes that became active. */
     for (uint32_t k = 0; k < c->n_changed; k++)
@@ -521,7 +510,19 @@ static int sim_next_level(sim_ctx *c, uint16_t h)
         }
     }
 
-    /* Supply chain: installers of packages compromised at this level. */
+    /* Supply chain: publishing with a principal held at H is using it, so
+     * the package is compromised at H+1, and so are its installers. */
+    c->n_new_packages = 0;
+    for (uint32_t k = c->first_new_held; k < c->n_held; k++) {
+        uint32_t q = c->held[k];
+        for (uint64_t j = t->publish_offsets[q]; j < t->publish_offsets[q + 1]; j++) {
+            uint32_t pkg = t->publishes[j];
+            if (c->r->package_hop[pkg] == TC_HOP_NONE) {
+                c->r->package_hop[pkg] = next_hop;
+                c->new_packages[c->n_new_packages++] = pkg;
+            }
+        }
+    }
     for (uint32_t k = 0; k < c->n_new_packages; k++) {
         uint32_t pkg = c->new_packages[k];
         for (uint64_t j = t->installer_offsets[pkg]; j < t->installer_offsets[pkg + 1]; j++)

@@ -18,6 +18,7 @@
  */
 #include "policy.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,9 +128,12 @@ static int policy_bind_groups(policy_ctx *c)
             tc_group_spec *group = &sc->groups[g];
             tc_error local;
             tc_error_clear(&local);
-            if (tc_selector_bind(group->selector, c->t, &local) != TC_OK)
-                return tc_error_input(c->err, sc->path, group->line, group->column,
-                                      group->name, "%s", local.message);
+            if (tc_selector_bind(group->selector, c->t, &local) != TC_OK) {
+                char key[160];
+                snprintf(key, sizeof key, "smartgroups.%s", group->name);
+                return tc_error_input(c->err, sc->path, group->line, group->column, key,
+                                      "%s", local.message);
+            }
             c->group_bit_of[g] = c->n_used_groups;
             c->used_groups[c->n_used_groups++] = (uint32_t)g;
         }

@@ -41,4 +41,19 @@ static inline uint64_t tc_rng_below(uint64_t seed, uint32_t stream, uint64_t ent
     return (uint64_t)(m >> 64);
 }
 
+/* Fill OUT with all 128 random bits of KEY = (seed, stream, entity, index)
+ * as four 32-bit words. OUT[0] and OUT[1] are the low and high halves of
+ * tc_rng_u64 for the same key. */
+static inline void tc_rng_u32x4(uint64_t seed, uint32_t stream, uint64_t entity,
+                                uint32_t index, uint32_t out[4])
+{
+    philox4x32_ctr_t ctr = { { (uint32_t)entity, (uint32_t)(entity >> 32), stream, index } };
+    philox4x32_key_t key = { { (uint32_t)seed, (uint32_t)(seed >> 32) } };
+    philox4x32_ctr_t r = philox4x32(ctr, key);
+    out[0] = r.v[0];
+    out[1] = r.v[1];
+    out[2] = r.v[2];
+    out[3] = r.v[3];
+}
+
 #endif
