@@ -59,6 +59,13 @@
 
 #define BFS_HUGE_PAGE ((size_t)2 << 20)
 
+/* Bottom-up steps prefetch the in-list of the vertex this many ids ahead:
+ * lists are read in ascending order but only their first entries, a
+ * stride the hardware prefetcher does not follow. */
+#ifndef BFS_PREFETCH_AHEAD
+#define BFS_PREFETCH_AHEAD 16
+#endif
+
 /* The graph as built: the public struct first, so a tc_graph pointer from
  * tc_graph_build is also a bfs_graph pointer. */
 typedef struct bfs_graph {
@@ -950,6 +957,8 @@ static void bottom_up_step(tc_bfs_state *s, const uint64_t *frontier, uint64_t n
             uint64_t v = w * 64 + (uint64_t)__builtin_ctzll(unvisited);
             unvisited &= unvisited - 1;
             uint64_t begin = offsets[v], end = offsets[v + 1];
+            if (v + BFS_PREFETCH_AHEAD < n_local)
+                __builtin_prefetch(sources + offsets[v + BFS_PREFETCH_AHEAD]);
             for (uint64_t e = begin; e < end; e++) {
                 uint32_t u = sources[e];
                 if ((front[u >> 6] >> (u & 63)) & 1) {

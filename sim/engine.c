@@ -24,6 +24,7 @@
 
 #include "bfs.h"
 #include "exchange.h"
+#include "fault.h"
 #include "rng.h"
 
 const char *const tc_step_names[TC_STEP_COUNT] = {
@@ -591,6 +592,7 @@ int tc_sim_run(const tc_topology *t, const tc_policy *p, const tc_footholds *f,
         if (h == hop_budget)
             break;
         sim_next_level(&c, (uint16_t)h);
+        tc_fault_point("simulate", err);
         if (tc_error_agree(err, t->comm) != TC_OK)
             goto fail;
         sim_swap_frontier(&c);

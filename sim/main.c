@@ -19,6 +19,7 @@
 #include "engine.h"
 #include "error.h"
 #include "explicit.h"
+#include "fault.h"
 #include "memory.h"
 #include "metrics.h"
 #include "placement.h"
@@ -185,6 +186,7 @@ static int command_run(cli *c, tc_error *err)
 
     tc_scenario_load(c->scenario_path, generator_table, N_GENERATORS,
                      &s, err);
+    tc_fault_point("load", err);
     if (tc_error_agree(err, c->comm) != TC_OK)
         goto release;
     const char *output = c->output ? c->output : s->output_json;
@@ -238,9 +240,15 @@ static int command_run(cli *c, tc_error *err)
         json_t *placement = json_loads(c->placement_json, 0, NULL);
         if (placement)
             json_object_set_new(run, "placement", placement);
-        if (output)
-            tc_results_write(root, output, err);
     }
+
+    /* Every rank must have finished cleanly before the result replaces an
+     * older file; the write itself goes to a temporary name first. */
+    tc_fault_point("output", err);
+    if (tc_error_agree(err, c->comm) != TC_OK)
+        goto release;
+    if (c->rank == 0 && output)
+        tc_results_write(root, output, err);
     if (tc_error_agree(err, c->comm) != TC_OK)
         goto release;
     if (c->rank == 0) {

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
+
 typedef struct tc_topology_build {
     /* API edges, parallel arrays. */
     uint64_t *api_src;   /* local caller */
@@ -105,12 +107,13 @@ int tc_topology_create(MPI_Comm comm, uint64_t n_workloads, tc_topology **out,
              t->exploitable && t->build->workload_set;
     }
 
-    int ok_all = 0;
-    MPI_Allreduce(&ok, &ok_all, 1, MPI_INT, MPI_LAND, comm);
-    if (!ok_all) {
+    if (!ok)
+        tc_error_runtime(err, "out of memory creating a topology of %llu workloads",
+                         (unsigned long long)n_workloads);
+    tc_fault_point("generate", err);
+    if (tc_error_agree(err, comm) != TC_OK) {
         tc_topology_free(t);
-        return tc_error_runtime(err, "out of memory creating a topology of %llu workloads",
-                                (unsigned long long)n_workloads);
+        return err->code;
     }
     *out = t;
     return TC_OK;
@@ -621,6 +624,7 @@ static int finish_check(tc_topology *t, tc_error *err)
 int tc_topology_finish(tc_topology *t, tc_error *err)
 {
     int status = finish_check(t, err);
+    tc_fault_point("build", err);
     if (tc_error_agree(err, t->comm) != TC_OK)
         return err->code;
 

@@ -21,9 +21,9 @@
  *  2. A derived policy has one group per distinct tuple of the granularity
  *     attributes, and one group of every workload when the granularity is
  *     empty. From group(u) to group(v) it allows exactly the services of the
- *     legitimate flows (rule 7) between members of the two groups: s for an
- *     API edge (u, v, s), every service of S for a network-gated grant flow
- *     (w, v, S). Flows that the base rules block count too. Every other
+ *     legitimate flows (rule 7) between members of the two groups. An API
+ *     edge (u, v, s) contributes s, and a network-gated grant flow (w, v, S)
+ *     every service of S. Flows that the base rules block count too. Every other
  *     service is denied. The internet-facing attribute takes the values 0
  *     and 1.
  *  3. Hop 0: the foothold workloads and every installer of a foothold
@@ -104,10 +104,10 @@ typedef struct reference_result {
 int reference_reach_matrix(const reference_input *in, tc_svcmask **base,
                            tc_svcmask **reach, tc_error *err);
 
-/* Run the simulation described by IN. On TC_OK *OUT holds the result (free
- * it with reference_result_free); on failure *OUT is NULL and ERR describes
- * the failure, with the codes of reference_reach_matrix, and TC_ERR_INPUT for a foothold
- * out of range. Local. */
+/* Run the simulation described by IN. On TC_OK *OUT holds the result, to be
+ * freed with reference_result_free. On failure *OUT is NULL and ERR
+ * describes the failure: the codes of reference_reach_matrix, or
+ * TC_ERR_INPUT for a foothold out of range. Local. */
 int reference_run(const reference_input *in, reference_result **out, tc_error *err);
 
 /* Release a result; NULL is a no-op. */
