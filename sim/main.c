@@ -1,5 +1,5 @@
 /*
- * main.c - the trustchain command line: the only code that knows every
+ * main.c - the trustchain command line: the only code that includes every
  * module and the only code that exits.
  *
  * Exit status: 0 success, 1 runtime error, 2 usage error or invalid input.
@@ -335,7 +335,7 @@ static int command_params(cli *c, const char *name, tc_error *err)
 
 /* Split ARGV into options and operands; options may stand before or after
  * the command. Everything after "bench" belongs to the benchmark. Returns
- * TC_OK, TC_ERR_INPUT, or -1 when --help or --version was answered. */
+ * TC_OK, TC_ERR_INPUT, or -1 when --help or --version was printed. */
 static int parse_arguments(cli *c, int argc, char **argv, const char **operands,
                            int *n_operands, int *bench_index, tc_error *err)
 {

@@ -1,7 +1,7 @@
 /*
  * policy.c - policy compilation into classes; see policy.h.
  *
- * Steps, each collective where it says so:
+ * Steps (collective where marked):
  *  1. signature of every owned workload (local): legacy has one signature;
  *     a rules policy has the bitset of SmartGroups its rules name that the
  *     workload matches; a derived policy has the workload's attribute tuple
@@ -26,11 +26,10 @@
 #include "keymap.h"
 #include "selector.h"
 
-/* Refuse class graphs past this many class pairs: about 1.6 GiB per rank
+/* Reject class graphs past this many class pairs: about 1.6 GiB per rank
  * of (target, mask) entries. */
 #define POLICY_MAX_CLASS_PAIRS 100000000ULL
 
-/* A pair of (signature words + segment) is compared lexicographically. */
 typedef struct policy_ctx {
     const tc_scenario *scenario;
     const tc_policy_spec *spec;
@@ -152,7 +151,8 @@ static int policy_signatures(policy_ctx *c, uint64_t **sig_out)
             return c->err->code;
         c->sig_words = c->n_used_groups ? (c->n_used_groups + 63) / 64 : 1;
     } else if (spec->kind == TC_POLICY_DERIVED) {
-        c->sig_words = (uint32_t)spec->n_granularity;
+        /* No attribute: one group of every workload. */
+        c->sig_words = spec->n_granularity ? (uint32_t)spec->n_granularity : 1;
     } else {
         c->sig_words = 1;
     }
@@ -170,7 +170,7 @@ static int policy_signatures(policy_ctx *c, uint64_t **sig_out)
                     s[b / 64] |= 1ULL << (b % 64);
             }
         } else if (spec->kind == TC_POLICY_DERIVED) {
-            for (uint32_t j = 0; j < c->sig_words; j++)
+            for (uint32_t j = 0; j < spec->n_granularity; j++)
                 s[j] = attr_value(t, i, spec->granularity[j]);
         }
     }
@@ -505,7 +505,8 @@ static int policy_aggregate_base(policy_ctx *c)
     c->base = malloc((t->n_base_rules ? t->n_base_rules : 1) * sizeof *c->base);
     if (!c->base)
         return tc_error_runtime(c->err, "out of memory for base rules");
-    memcpy(c->base, t->base_rules, t->n_base_rules * sizeof *c->base);
+    if (t->n_base_rules > 0)
+        memcpy(c->base, t->base_rules, t->n_base_rules * sizeof *c->base);
     qsort(c->base, t->n_base_rules, sizeof *c->base, compare_base);
     uint64_t n = 0;
     for (uint64_t r = 0; r < t->n_base_rules; r++) {
