@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define OFFSET(field) offsetof(tc_cloud_params, field)
@@ -336,10 +337,99 @@ size_t tc_cloud_estimate_bytes(const tc_cloud_params *p, int nranks)
     return (size_t)(fmax(local * building + plan, local * finish) + hubs);
 }
 
+static int compare_u64_cuts(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Nearest value to TARGET in the sorted array CUTS of N entries. */
+static uint64_t nearest_cut(const uint64_t *cuts, uint64_t n, uint64_t target)
+{
+    uint64_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (cuts[mid] < target)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    uint64_t best = lo < n ? cuts[lo] : cuts[n - 1];
+    if (lo > 0 && target - cuts[lo - 1] < (best > target ? best - target : target - best))
+        best = cuts[lo - 1];
+    return best;
+}
+
+/* Rank ranges cut near the equal cut at the coarsest boundary within 10 %
+ * of a rank's share: a tenant's, else an account's, else a VPC's, else an
+ * app's, so that most API edges stay on their caller's rank. Fills OFFSETS
+ * (nranks + 1). Returns 0, or -1 when out of memory. */
+static int locality_offsets(const cloud_plan *plan, uint64_t n, int nranks, uint64_t *offsets)
+{
+    enum { LEVELS = 4 };
+    size_t caps[LEVELS] = { plan->n_tenants, plan->n_accounts, plan->n_vpcs, plan->n_apps };
+    uint64_t *cuts[LEVELS] = { NULL };
+    uint64_t counts[LEVELS] = { 0 };
+    int status = 0;
+    for (int l = 0; l < LEVELS; l++)
+        if (!(cuts[l] = malloc((caps[l] + 1) * sizeof(uint64_t))))
+            status = -1;
+    if (status != 0)
+        goto release;
+
+    /* The first workload of each tenant, account, VPC and app. */
+    for (uint32_t i = 0; i < plan->n_tenants; i++)
+        if (plan->tenants[i].n_apps > 0)
+            cuts[0][counts[0]++] = plan->apps[plan->tenants[i].first_app].first;
+    for (uint32_t i = 0; i < plan->n_accounts; i++)
+        if (plan->accounts[i].n_apps > 0)
+            cuts[1][counts[1]++] = plan->apps[plan->accounts[i].first_app].first;
+    for (uint32_t i = 0; i < plan->n_vpcs; i++) {
+        const cloud_vpc *vpc = &plan->vpcs[i];
+        if (vpc->tier_first[TC_TIER_COUNT] > vpc->tier_first[0])
+            cuts[2][counts[2]++] = plan->apps[vpc->tier_first[0]].first;
+    }
+    for (uint32_t i = 0; i < plan->n_apps; i++)
+        cuts[3][counts[3]++] = plan->apps[i].first;
+    for (int l = 0; l < LEVELS; l++)
+        qsort(cuts[l], counts[l], sizeof(uint64_t), compare_u64_cuts);
+
+    uint64_t tolerance = n / (uint64_t)nranks / 10;
+    offsets[0] = 0;
+    offsets[nranks] = n;
+    for (int r = 1; r < nranks; r++) {
+        uint64_t ideal = (uint64_t)((unsigned __int128)n * r / nranks);
+        uint64_t cut = ideal;
+        for (int l = 0; l < LEVELS; l++) {
+            if (counts[l] == 0)
+                continue;
+            uint64_t near = nearest_cut(cuts[l], counts[l], ideal);
+            if ((near > ideal ? near - ideal : ideal - near) <= tolerance) {
+                cut = near;
+                break;
+            }
+        }
+        offsets[r] = cut < offsets[r - 1] ? offsets[r - 1] : cut;
+    }
+
+release:
+    for (int l = 0; l < LEVELS; l++)
+        free(cuts[l]);
+    return status;
+}
+
 int tc_cloud_generate(const tc_cloud_params *p, uint64_t seed, MPI_Comm comm,
                       tc_topology **out, tc_error *err)
 {
+    return tc_cloud_generate_partitioned(p, seed, TC_PARTITION_BLOCK, comm, out, err);
+}
+
+int tc_cloud_generate_partitioned(const tc_cloud_params *p, uint64_t seed,
+                                  enum tc_partition scheme, MPI_Comm comm, tc_topology **out,
+                                  tc_error *err)
+{
     *out = NULL;
+    uint64_t *offsets = NULL;
     if (tc_cloud_params_check(p, NULL, err) != TC_OK)
         return err->code; /* same parameters on every rank, same verdict */
 
@@ -349,8 +439,18 @@ int tc_cloud_generate(const tc_cloud_params *p, uint64_t seed, MPI_Comm comm,
     if (tc_error_agree(err, comm) != TC_OK)
         goto free_plan;
 
-    if (tc_topology_create(comm, p->workloads, &t, err) != TC_OK)
+    if (scheme == TC_PARTITION_LOCALITY) {
+        int nranks;
+        MPI_Comm_size(comm, &nranks);
+        offsets = malloc(((size_t)nranks + 1) * sizeof *offsets);
+        if (!offsets || locality_offsets(plan, p->workloads, nranks, offsets) != 0)
+            tc_error_runtime(err, "out of memory planning the locality partition");
+        if (tc_error_agree(err, comm) != TC_OK)
+            goto free_plan;
+    }
+    if (tc_topology_create_ranges(comm, p->workloads, offsets, &t, err) != TC_OK)
         goto free_plan;
+    t->partition = tc_partition_names[scheme];
     if (tc_cloud_plan_emit_hubs(plan, t, err) == TC_OK)
         tc_cloud_plan_emit_workloads(plan, t->first, t->n_local, t, err);
     if (tc_error_agree(err, comm) != TC_OK)
@@ -361,6 +461,7 @@ int tc_cloud_generate(const tc_cloud_params *p, uint64_t seed, MPI_Comm comm,
     plan = NULL;
     if (tc_topology_finish(t, err) != TC_OK)
         goto free_topology;
+    free(offsets);
     *out = t;
     return TC_OK;
 
@@ -368,5 +469,6 @@ free_topology:
     tc_topology_free(t);
 free_plan:
     tc_cloud_plan_free(plan);
+    free(offsets);
     return err->code;
 }

@@ -110,4 +110,12 @@ size_t tc_cloud_estimate_bytes(const tc_cloud_params *p, int nranks);
 int tc_cloud_generate(const tc_cloud_params *p, uint64_t seed, MPI_Comm comm,
                       tc_topology **out, tc_error *err);
 
+/* The same with a partition scheme: TC_PARTITION_LOCALITY moves each cut
+ * between ranks to the nearest VPC boundary within 10 % of a rank's equal
+ * share (else the nearest app boundary), so a VPC's API edges stay on one
+ * rank. The topology is the same graph under every scheme. Collective. */
+int tc_cloud_generate_partitioned(const tc_cloud_params *p, uint64_t seed,
+                                  enum tc_partition scheme, MPI_Comm comm, tc_topology **out,
+                                  tc_error *err);
+
 #endif

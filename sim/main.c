@@ -45,6 +45,7 @@ typedef struct cli {
     bool quiet;
     bool no_bind;
     bool topology_only;        /* validate --topology: the operand is an explicit topology */
+    enum tc_partition partition;
     const char *scenario_path;
     const char *output;
     tc_placement *placement;
@@ -70,6 +71,9 @@ static void usage(FILE *out)
           "options:\n"
           "  -o, --output FILE   result file (JSON), written atomically\n"
           "  -q, --quiet         no progress messages on stderr\n"
+          "      --partition SCHEME\n"
+          "                      block (equal id ranges) or locality (cuts at VPC\n"
+          "                      boundaries, the default); results do not depend on it\n"
           "      --no-bind       do not bind ranks to cores and NUMA nodes (placement is\n"
           "                      still planned and reported; TC_NO_BIND=1 does the same)\n"
           "  -h, --help          this help\n"
@@ -101,6 +105,31 @@ static int report(const cli *c, const tc_error *err)
 }
 
 /* ---- run ---- */
+
+/* Partition figures of T: per-rank workloads and API edges, and the edge
+ * cut. Collective; the JSON object is returned on rank 0, NULL elsewhere. */
+static json_t *partition_report(const cli *c, const tc_topology *t)
+{
+    uint64_t mine[3] = { t->n_local, t->api_offsets[t->n_local], 0 };
+    for (uint64_t e = 0; e < mine[1]; e++)
+        mine[2] += !tc_topology_owns(t, t->api_targets[e]);
+    uint64_t *all = c->rank == 0 ? malloc((size_t)c->nranks * sizeof mine) : NULL;
+    MPI_Gather(mine, 3, MPI_UINT64_T, all, 3, MPI_UINT64_T, 0, c->comm);
+    if (c->rank != 0 || !all)
+        return NULL;
+
+    json_t *ranks = json_array();
+    for (int r = 0; r < c->nranks; r++)
+        json_array_append_new(ranks, json_pack("{s:i, s:I, s:I, s:I}", "rank", r,
+                                               "workloads", (json_int_t)all[3 * r],
+                                               "api_edges", (json_int_t)all[3 * r + 1],
+                                               "remote_api_edges", (json_int_t)all[3 * r + 2]));
+    free(all);
+    double fraction = t->n_api_edges ? (double)t->n_api_edges_remote / (double)t->n_api_edges : 0;
+    return json_pack("{s:s, s:I, s:f, s:o}", "scheme", t->partition,
+                     "edge_cut", (json_int_t)t->n_api_edges_remote,
+                     "remote_edge_fraction", fraction, "ranks", ranks);
+}
 
 /* Plan and apply the rank -> NUMA node and cores placement, and print it
  * (warnings even under --quiet). Collective. */
@@ -141,7 +170,7 @@ static int build_topology(const cli *c, const tc_scenario *s, tc_topology **t, t
         snprintf(err->key, sizeof err->key, "topology.params.workloads");
         return err->code;
     }
-    return tc_cloud_generate(params, s->seed, c->comm, t, err);
+    return tc_cloud_generate_partitioned(params, s->seed, c->partition, c->comm, t, err);
 }
 
 static int run_policies(const cli *c, const tc_scenario *s, const tc_topology *t,
@@ -204,9 +233,13 @@ static int command_run(cli *c, tc_error *err)
     if (tc_error_agree(err, c->comm) != TC_OK)
         goto release;
     double build_seconds = MPI_Wtime() - t0;
-    progress(c, "topology: %llu workloads, %llu API edges, %llu grants in %.2f s",
+    progress(c, "topology: %llu workloads, %llu API edges, %llu grants in %.2f s; %s partition "
+                "cuts %llu API edges (%.3f %%)",
              (unsigned long long)t->n_workloads, (unsigned long long)t->n_api_edges,
-             (unsigned long long)t->n_grants, build_seconds);
+             (unsigned long long)t->n_grants, build_seconds, t->partition,
+             (unsigned long long)t->n_api_edges_remote,
+             t->n_api_edges ? 100.0 * (double)t->n_api_edges_remote / (double)t->n_api_edges : 0.0);
+    json_t *partition = partition_report(c, t);
 
     /* The policies' state comes on top of the topology: check it with the
      * real edge counts now that they are known. */
@@ -237,6 +270,9 @@ static int command_run(cli *c, tc_error *err)
         json_object_set_new(run, "peak_rss_bytes_max_rank", json_integer((json_int_t)rss_max));
         json_object_set_new(run, "topology_bytes_rank0",
                             json_integer((json_int_t)tc_topology_bytes(t)));
+        if (partition)
+            json_object_set_new(run, "partition", partition);
+        partition = NULL;
         json_t *placement = json_loads(c->placement_json, 0, NULL);
         if (placement)
             json_object_set_new(run, "placement", placement);
@@ -371,6 +407,16 @@ static int parse_arguments(cli *c, int argc, char **argv, const char **operands,
             c->no_bind = true;
             continue;
         }
+        if (strcmp(a, "--partition") == 0 || strncmp(a, "--partition=", 12) == 0) {
+            const char *value = a[11] == '=' ? a + 12 : (i + 1 < argc ? argv[++i] : NULL);
+            int scheme = value ? tc_name_find(tc_partition_names, TC_PARTITION_COUNT, value) : -1;
+            if (scheme < 0)
+                return tc_error_input(err, NULL, 0, 0, NULL,
+                                      "invalid --partition '%s' (expected block or locality)",
+                                      value ? value : "");
+            c->partition = (enum tc_partition)scheme;
+            continue;
+        }
         if (strcmp(a, "--topology") == 0) {
             c->topology_only = true;
             continue;
@@ -395,7 +441,7 @@ static int parse_arguments(cli *c, int argc, char **argv, const char **operands,
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
-    cli c = { .comm = MPI_COMM_WORLD };
+    cli c = { .comm = MPI_COMM_WORLD, .partition = TC_PARTITION_LOCALITY };
     MPI_Comm_rank(c.comm, &c.rank);
     MPI_Comm_size(c.comm, &c.nranks);
     tc_error err;

@@ -16,6 +16,8 @@
 
 #include "fault.h"
 
+const char *const tc_partition_names[TC_PARTITION_COUNT] = { "block", "locality" };
+
 typedef struct tc_topology_build {
     /* API edges, parallel arrays. */
     uint64_t *api_src;   /* local caller */
@@ -68,6 +70,12 @@ static int grow_arrays(void **ptrs[], const size_t sizes[], int n, size_t *cap, 
 int tc_topology_create(MPI_Comm comm, uint64_t n_workloads, tc_topology **out,
                        tc_error *err)
 {
+    return tc_topology_create_ranges(comm, n_workloads, NULL, out, err);
+}
+
+int tc_topology_create_ranges(MPI_Comm comm, uint64_t n_workloads, const uint64_t *offsets,
+                              tc_topology **out, tc_error *err)
+{
     *out = NULL;
     tc_topology *t = calloc(1, sizeof *t);
     int ok = t != NULL;
@@ -81,9 +89,12 @@ int tc_topology_create(MPI_Comm comm, uint64_t n_workloads, tc_topology **out,
         ok = t->owner_offsets && t->build;
     }
     if (ok) {
-        /* Block partition: rank r owns [n*r/p, n*(r+1)/p). */
+        /* Block partition unless given: rank r owns [n*r/p, n*(r+1)/p). */
+        t->partition = offsets ? "given" : "block";
         for (int r = 0; r <= t->nranks; r++)
-            t->owner_offsets[r] = (uint64_t)((unsigned __int128)n_workloads * r / t->nranks);
+            t->owner_offsets[r] = offsets ? offsets[r]
+                                          : (uint64_t)((unsigned __int128)n_workloads * r /
+                                                       t->nranks);
         t->first = t->owner_offsets[t->rank];
         t->n_local = t->owner_offsets[t->rank + 1] - t->first;
 
@@ -640,13 +651,16 @@ int tc_topology_finish(tc_topology *t, tc_error *err)
         return err->code;
     (void)status;
 
-    uint64_t local[3] = { t->api_offsets[t->n_local], t->grant_offsets[t->principals.count],
-                          t->install_offsets[t->n_local] };
-    uint64_t global[3];
-    MPI_Allreduce(local, global, 3, MPI_UINT64_T, MPI_SUM, t->comm);
+    uint64_t local[4] = { t->api_offsets[t->n_local], t->grant_offsets[t->principals.count],
+                          t->install_offsets[t->n_local], 0 };
+    for (uint64_t e = 0; e < local[0]; e++)
+        local[3] += !tc_topology_owns(t, t->api_targets[e]);
+    uint64_t global[4];
+    MPI_Allreduce(local, global, 4, MPI_UINT64_T, MPI_SUM, t->comm);
     t->n_api_edges = global[0];
     t->n_grants = global[1];
     t->n_installs = global[2];
+    t->n_api_edges_remote = global[3];
 
     build_free(t->build);
     t->build = NULL;

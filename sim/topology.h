@@ -40,6 +40,15 @@
 
 #define TC_WORKLOAD_INTERNET_FACING 0x01u /* flags bit */
 
+/* How workload ids are cut into per-rank ranges. Results never depend on
+ * it; the edge cut and so the communication volume do. */
+enum tc_partition {
+    TC_PARTITION_BLOCK,    /* equal ranges of ids */
+    TC_PARTITION_LOCALITY, /* ranges cut at VPC (else app) boundaries near the equal cut */
+    TC_PARTITION_COUNT
+};
+extern const char *const tc_partition_names[TC_PARTITION_COUNT];
+
 /* Attributes of one workload, as set by a builder. Named attributes are ids
  * into the topology's name tables. */
 typedef struct tc_workload_spec {
@@ -117,6 +126,8 @@ typedef struct tc_topology {
 
     /* Global totals, computed by finish. */
     uint64_t n_api_edges, n_grants, n_installs;
+    uint64_t n_api_edges_remote;   /* edge cut: API edges whose callee another rank owns */
+    const char *partition;         /* "block" or the scheme the builder chose (static string) */
 
     struct tc_topology_build *build; /* builder state, NULL once finished */
 } tc_topology;
@@ -126,6 +137,12 @@ typedef struct tc_topology {
  * when memory runs out; on failure *OUT is NULL. */
 int tc_topology_create(MPI_Comm comm, uint64_t n_workloads, tc_topology **out,
                        tc_error *err);
+
+/* The same with the partition given: rank r owns [OFFSETS[r], OFFSETS[r+1]),
+ * OFFSETS has nranks + 1 non-decreasing entries from 0 to N_WORKLOADS and
+ * is the same on every rank. NULL means block. */
+int tc_topology_create_ranges(MPI_Comm comm, uint64_t n_workloads, const uint64_t *offsets,
+                              tc_topology **out, tc_error *err);
 
 /* Release everything, also a topology whose build failed. NULL is a no-op. */
 void tc_topology_free(tc_topology *t);
