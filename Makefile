@@ -18,8 +18,8 @@ SCENARIO ?= scenarios/cascade.yaml
 SANITIZE ?= 0
 
 PKGS     := yaml-0.1 hwloc jansson
-DEB_PKGS := make gcc mpich libmpich-dev libhwloc-dev hwloc libyaml-dev libjansson-dev jq \
-            libcmocka-dev librandom123-dev pkg-config time
+DEB_PKGS := make gcc mpich libmpich-dev libhwloc-dev hwloc libyaml-dev libjansson-dev jq bc \
+            libcmocka-dev librandom123-dev pkg-config time gnuplot-nox
 
 ifeq ($(SANITIZE),1)
 BUILD    ?= build-san
