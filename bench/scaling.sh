@@ -45,7 +45,10 @@ jq -R -s 'split("\n") | map(select(length > 0) | split(",")) | .[0] as $h | .[1:
 column -s, -t "$csv"
 
 if command -v gnuplot >/dev/null; then
-    gnuplot -e "csv='$csv'; out='bench/results/scaling.png'" bench/scaling.gp
+    grep '^strong,' "$csv" >"$tmp/strong.csv"
+    grep '^weak,' "$csv" >"$tmp/weak.csv"
+    gnuplot -e "strong='$tmp/strong.csv'; weak='$tmp/weak.csv'; out='bench/results/scaling.png'" \
+        bench/scaling.gp
     echo "plot: bench/results/scaling.png"
 else
     echo "gnuplot is not installed: no plot (apt-get install gnuplot-nox)" >&2

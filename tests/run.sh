@@ -15,7 +15,7 @@ export BIN
 MPIEXEC=${MPIEXEC:-mpiexec}
 export MPIEXEC
 # Unit test binaries that exercise collectives and run at 2 and 3 ranks too.
-MPI_UNIT_TESTS="test_engine_vs_reference test_attack_steps test_reference test_bfs test_cloud test_policy test_placement test_explicit"
+MPI_UNIT_TESTS="test_topology test_support test_engine_vs_reference test_attack_steps test_reference test_bfs test_cloud test_policy test_placement test_explicit"
 
 passed=0
 failed=0
