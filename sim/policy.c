@@ -52,6 +52,7 @@ typedef struct policy_ctx {
 
     tc_base_rule *base;        /* aggregated per segment pair, sorted */
     uint64_t n_base;
+    uint64_t *base_rows;       /* base pairs from segment s: [base_rows[s], base_rows[s+1]) */
     uint64_t *segment_classes; /* classes of each segment: [off[s], off[s+1]) */
 
     uint32_t *api_target_class; /* per API edge of owned callers */
@@ -517,14 +518,29 @@ static int policy_aggregate_base(policy_ctx *c)
         c->base[n++] = c->base[r];
     }
     c->n_base = n;
+
+    /* Row offsets by source segment, so a look-up searches one row. */
+    c->base_rows = calloc((size_t)t->segments.count + 1, sizeof(uint64_t));
+    if (!c->base_rows)
+        return tc_error_runtime(c->err, "out of memory for base rules");
+    for (uint64_t r = 0; r < n; r++)
+        c->base_rows[c->base[r].from_segment + 1]++;
+    for (uint32_t s = 0; s < t->segments.count; s++)
+        c->base_rows[s + 1] += c->base_rows[s];
     return TC_OK;
 }
 
 static tc_svcmask policy_base(const policy_ctx *c, uint32_t from, uint32_t to)
 {
-    tc_base_rule key = { from, to, 0 };
-    const tc_base_rule *hit = bsearch(&key, c->base, c->n_base, sizeof key, compare_base);
-    return hit ? hit->services : 0;
+    uint64_t lo = c->base_rows[from], hi = c->base_rows[from + 1];
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (c->base[mid].to_segment < to)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < c->base_rows[from + 1] && c->base[lo].to_segment == to ? c->base[lo].services : 0;
 }
 
 static int policy_class_graph(policy_ctx *c)
@@ -696,6 +712,7 @@ static void policy_ctx_free(policy_ctx *c)
     if (c->allow_ready)
         tc_keymap_free(&c->allow);
     free(c->base);
+    free(c->base_rows);
     free(c->segment_classes);
     free(c->api_target_class);
     free(c->member_hist);
