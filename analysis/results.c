@@ -234,8 +234,13 @@ void tc_results_print(const json_t *root, FILE *out)
                 (long long)get_int(v, "workloads"));
     fprintf(out, "\n\n");
 
-    fprintf(out, "%-22s %12s %8s %10s %-24s %14s %9s\n", "policy", "compromised", "fraction",
-            "first-jewel", "jewels db/sec/priv/bill", "flows broken", "time (s)");
+    int width = 6;
+    json_array_foreach(json_object_get(root, "policies"), i, v) {
+        int len = (int)strlen(json_string_value(json_object_get(v, "name")));
+        width = len > width ? len : width;
+    }
+    fprintf(out, "%-*s %12s %8s %11s %-24s %18s %9s\n", width, "policy", "compromised",
+            "fraction", "first jewel", "jewels db/sec/priv/bill", "flows broken", "time (s)");
     json_array_foreach(json_object_get(root, "policies"), i, v) {
         const json_t *jewels = json_object_get(v, "crown_jewels");
         char jewel_text[64];
@@ -257,7 +262,7 @@ void tc_results_print(const json_t *root, FILE *out)
         const json_t *timing = json_array_get(timings, i);
         double seconds = json_real_value(json_object_get(timing, "compile_seconds")) +
                          json_real_value(json_object_get(timing, "simulate_seconds"));
-        fprintf(out, "%-22s %12lld %7.2f%% %10s %-24s %14s %9.3f\n",
+        fprintf(out, "%-*s %12lld %7.2f%% %11s %-24s %18s %9.3f\n", width,
                 json_string_value(json_object_get(v, "name")),
                 (long long)get_int(v, "compromised"),
                 100.0 * json_real_value(json_object_get(v, "fraction")), first_text, jewel_text,
