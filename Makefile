@@ -19,7 +19,8 @@ SANITIZE ?= 0
 
 PKGS     := yaml-0.1 hwloc jansson
 DEB_PKGS := make gcc mpich libmpich-dev libhwloc-dev hwloc libyaml-dev libjansson-dev jq bc \
-            libcmocka-dev librandom123-dev pkg-config time gnuplot-nox
+            libcmocka-dev librandom123-dev pkg-config time gnuplot-nox graphviz \
+            chromium nodejs
 
 ifeq ($(SANITIZE),1)
 BUILD    ?= build-san

@@ -24,6 +24,7 @@
 #include "metrics.h"
 #include "placement.h"
 #include "policy.h"
+#include "report.h"
 #include "results.h"
 #include "scenario.h"
 #include "topology.h"
@@ -67,6 +68,8 @@ static void usage(FILE *out)
           "  validate --topology FILE      check an explicit topology file on its own\n"
           "  params [GENERATOR]            print a generator's parameters as a markdown table\n"
           "  bench bfs [OPTIONS]           Graph500-style BFS benchmark (bench bfs --help)\n"
+          "  report RESULT -o DIR          CSV, plots, attack path graphs and one HTML page\n"
+          "                                from a result file (report --help)\n"
           "\n"
           "options:\n"
           "  -o, --output FILE   result file (JSON), written atomically\n"
@@ -369,22 +372,29 @@ static int command_params(cli *c, const char *name, tc_error *err)
 
 /* ---- entry ---- */
 
+/* Commands that take the rest of the command line as their own. */
+static bool is_passthrough(const char *command)
+{
+    return strcmp(command, "bench") == 0 || strcmp(command, "report") == 0;
+}
+
 /* Split ARGV into options and operands; options may stand before or after
- * the command. Everything after "bench" belongs to the benchmark. Returns
+ * the command. Everything after "bench" or "report" belongs to that
+ * command, which parses it itself. Returns
  * TC_OK, TC_ERR_INPUT, or -1 when --help or --version was printed. */
 static int parse_arguments(cli *c, int argc, char **argv, const char **operands,
-                           int *n_operands, int *bench_index, tc_error *err)
+                           int *n_operands, int *passthrough_index, tc_error *err)
 {
     *n_operands = 0;
-    *bench_index = 0;
+    *passthrough_index = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (a[0] != '-' || a[1] == '\0') {
             if (*n_operands < 8)
                 operands[*n_operands] = a;
             (*n_operands)++;
-            if (*n_operands == 1 && strcmp(a, "bench") == 0) {
-                *bench_index = i + 1;
+            if (*n_operands == 1 && is_passthrough(a)) {
+                *passthrough_index = i + 1;
                 return TC_OK;
             }
             continue;
@@ -451,8 +461,8 @@ int main(int argc, char **argv)
         generator_table[g] = *generators[g];
 
     const char *operands[8] = { NULL };
-    int n_operands = 0, bench_index = 0;
-    int parsed = parse_arguments(&c, argc, argv, operands, &n_operands, &bench_index, &err);
+    int n_operands = 0, passthrough_index = 0;
+    int parsed = parse_arguments(&c, argc, argv, operands, &n_operands, &passthrough_index, &err);
     const char *command = n_operands > 0 ? operands[0] : NULL;
 
     if (parsed == -1) {
@@ -464,13 +474,16 @@ int main(int argc, char **argv)
             usage(stderr);
         status = TC_ERR_INPUT;
     } else if (strcmp(command, "bench") == 0) {
-        if (bench_index < argc && strcmp(argv[bench_index], "bfs") == 0) {
-            status = tc_bench_bfs_main(argc - bench_index, argv + bench_index, c.comm);
+        if (passthrough_index < argc && strcmp(argv[passthrough_index], "bfs") == 0) {
+            status = tc_bench_bfs_main(argc - passthrough_index, argv + passthrough_index, c.comm);
         } else {
             tc_error_input(&err, NULL, 0, 0, NULL,
                            "bench expects a benchmark name: bfs (see trustchain bench bfs --help)");
             status = report(&c, &err);
         }
+    } else if (strcmp(command, "report") == 0) {
+        /* argv[passthrough_index - 1] is "report"; the rest is the report's. */
+        status = tc_report_main(argc - passthrough_index + 1, argv + passthrough_index - 1, c.comm);
     } else if (strcmp(command, "run") == 0 || strcmp(command, "validate") == 0) {
         if (n_operands != 2) {
             tc_error_input(&err, NULL, 0, 0, NULL,
@@ -486,7 +499,8 @@ int main(int argc, char **argv)
         status = command_params(&c, n_operands > 1 ? operands[1] : NULL, &err);
     } else {
         tc_error_input(&err, NULL, 0, 0, NULL,
-                       "unknown command '%s' (expected run, validate, params or bench)", command);
+                       "unknown command '%s' (expected run, validate, params, bench or report)",
+                       command);
         status = report(&c, &err);
     }
 
