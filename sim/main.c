@@ -22,6 +22,7 @@
 #include "fault.h"
 #include "memory.h"
 #include "metrics.h"
+#include "paths.h"
 #include "placement.h"
 #include "policy.h"
 #include "report.h"
@@ -49,6 +50,7 @@ typedef struct cli {
     enum tc_partition partition;
     const char *scenario_path;
     const char *output;
+    uint32_t paths;            /* run --paths N: attack paths to up to N crown jewels per policy */
     tc_placement *placement;
     char *placement_json;      /* rank 0 only */
 } cli;
@@ -61,15 +63,19 @@ static void usage(FILE *out)
           "and measures how far attackers get under each candidate policy.\n"
           "\n"
           "commands:\n"
-          "  run SCENARIO [-o FILE] [-q]   run every policy of SCENARIO, print a summary and\n"
+          "  run SCENARIO [-o FILE] [-q] [--paths N]\n"
+          "                                run every policy of SCENARIO, print a summary and\n"
           "                                write the JSON result to FILE (or the scenario's\n"
-          "                                output.json)\n"
+          "                                output.json); --paths N also stores attack paths to\n"
+          "                                up to N crown jewels per policy\n"
           "  validate SCENARIO             check SCENARIO without running it\n"
           "  validate --topology FILE      check an explicit topology file on its own\n"
           "  params [GENERATOR]            print a generator's parameters as a markdown table\n"
           "  bench bfs [OPTIONS]           Graph500-style BFS benchmark (bench bfs --help)\n"
           "  report RESULT -o DIR          CSV, plots, attack path graphs and one HTML page\n"
           "                                from a result file (report --help)\n"
+          "  paths RESULT --to WORKLOAD    the attack path to WORKLOAD under each policy of a\n"
+          "                                result (paths --help)\n"
           "\n"
           "options:\n"
           "  -o, --output FILE   result file (JSON), written atomically\n"
@@ -184,12 +190,22 @@ static int run_policies(const cli *c, const tc_scenario *s, const tc_topology *t
         tc_policy *p = NULL;
         tc_sim_result *r = NULL;
         tc_metrics m;
+        tc_sim_options options = { .record_predecessors = c->paths > 0 };
+        json_t *paths = NULL;
 
         if (tc_policy_compile(s, spec, t, &p, err) != TC_OK)
             return err->code;
-        if (tc_sim_run(t, p, f, s->hop_budget, &r, err) != TC_OK) {
+        if (tc_sim_run_with(t, p, f, s->hop_budget, &options, &r, err) != TC_OK) {
             tc_policy_free(p);
             return err->code;
+        }
+        if (c->paths > 0) {
+            tc_paths_input in = { s, t, p, f, r };
+            if (tc_paths_run_json(&in, c->paths, &paths, err) != TC_OK) {
+                tc_sim_result_free(r);
+                tc_policy_free(p);
+                return err->code;
+            }
         }
         if (tc_metrics_compute(t, r, s->crown_kinds, &m, err) == TC_OK) {
             progress(c, "policy %s: %llu of %llu workloads compromised in %u hops "
@@ -198,8 +214,13 @@ static int run_policies(const cli *c, const tc_scenario *s, const tc_topology *t
                      m.levels, p->seconds, r->seconds);
             if (c->rank == 0 && tc_results_add_policy(root, s, t, p, r, &m) != TC_OK)
                 tc_error_runtime(err, "out of memory recording results");
+            json_t *policies = json_object_get(root, "policies");
+            if (c->rank == 0 && paths && err->code == TC_OK)
+                json_object_set(json_array_get(policies, json_array_size(policies) - 1),
+                                "paths", paths);
             tc_metrics_free(&m);
         }
+        json_decref(paths);
         tc_sim_result_free(r);
         tc_policy_free(p);
         if (tc_error_agree(err, c->comm) != TC_OK)
@@ -247,6 +268,8 @@ static int command_run(cli *c, tc_error *err)
     /* The policies' state comes on top of the topology: check it with the
      * real edge counts now that they are known. */
     size_t sim_bytes = tc_memory_sim_estimate(t->n_local, t->api_offsets[t->n_local], c->nranks);
+    if (c->paths > 0)
+        sim_bytes += t->n_local * 16; /* predecessor and its reason per owned workload */
     if (tc_memory_check(c->comm, sim_bytes, "simulating the policies", err) != TC_OK)
         goto release;
 
@@ -254,6 +277,14 @@ static int command_run(cli *c, tc_error *err)
         goto release;
     if (c->rank == 0 && !(root = tc_results_new(s, t, &f)))
         tc_error_runtime(err, "out of memory recording results");
+    if (c->rank == 0 && root) {
+        /* `trustchain paths` reads the scenario from here; an absolute
+         * path keeps working from another folder. */
+        char *absolute = realpath(c->scenario_path, NULL);
+        json_object_set_new(json_object_get(root, "run"), "scenario_path",
+                            json_string(absolute ? absolute : c->scenario_path));
+        free(absolute);
+    }
     if (tc_error_agree(err, c->comm) != TC_OK)
         goto release;
 
@@ -375,7 +406,8 @@ static int command_params(cli *c, const char *name, tc_error *err)
 /* Commands that take the rest of the command line as their own. */
 static bool is_passthrough(const char *command)
 {
-    return strcmp(command, "bench") == 0 || strcmp(command, "report") == 0;
+    return strcmp(command, "bench") == 0 || strcmp(command, "report") == 0 ||
+           strcmp(command, "paths") == 0;
 }
 
 /* Split ARGV into options and operands; options may stand before or after
@@ -411,6 +443,17 @@ static int parse_arguments(cli *c, int argc, char **argv, const char **operands,
         }
         if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             c->quiet = true;
+            continue;
+        }
+        if (strcmp(a, "--paths") == 0) {
+            char *end = NULL;
+            const char *value = i + 1 < argc ? argv[++i] : "";
+            unsigned long n = strtoul(value, &end, 10);
+            if (value[0] < '0' || value[0] > '9' || *end != '\0' || n > 100000)
+                return tc_error_input(err, NULL, 0, 0, NULL,
+                                      "--paths expects a number of paths from 0 to 100000, "
+                                      "got '%s'", value);
+            c->paths = (uint32_t)n;
             continue;
         }
         if (strcmp(a, "--no-bind") == 0) {
@@ -484,6 +527,9 @@ int main(int argc, char **argv)
     } else if (strcmp(command, "report") == 0) {
         /* argv[passthrough_index - 1] is "report"; the rest is the report's. */
         status = tc_report_main(argc - passthrough_index + 1, argv + passthrough_index - 1, c.comm);
+    } else if (strcmp(command, "paths") == 0) {
+        /* argv[passthrough_index - 1] is "paths"; the rest is the command's. */
+        status = tc_paths_main(argc - passthrough_index + 1, argv + passthrough_index - 1, c.comm);
     } else if (strcmp(command, "run") == 0 || strcmp(command, "validate") == 0) {
         if (n_operands != 2) {
             tc_error_input(&err, NULL, 0, 0, NULL,
@@ -499,7 +545,8 @@ int main(int argc, char **argv)
         status = command_params(&c, n_operands > 1 ? operands[1] : NULL, &err);
     } else {
         tc_error_input(&err, NULL, 0, 0, NULL,
-                       "unknown command '%s' (expected run, validate, params, bench or report)",
+                       "unknown command '%s' (expected run, validate, params, bench, report or "
+                       "paths)",
                        command);
         status = report(&c, &err);
     }

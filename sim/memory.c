@@ -1,6 +1,7 @@
 /* memory.c - memory estimates and checks; see memory.h. */
 #include "memory.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,10 +80,15 @@ size_t tc_memory_available_per_rank(MPI_Comm comm)
 int tc_memory_check(MPI_Comm comm, size_t need_per_rank, const char *what, tc_error *err)
 {
     size_t available = tc_memory_available_per_rank(comm);
-    unsigned long long pair[2] = { need_per_rank, available };
-    unsigned long long worst[2];
-    MPI_Allreduce(&pair[0], &worst[0], 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, comm);
-    MPI_Allreduce(&pair[1], &worst[1], 1, MPI_UNSIGNED_LONG_LONG, MPI_MIN, comm);
+
+    /* Reduce as signed 64-bit: MPICH 4.0.2 computes MPI_MIN and MPI_MAX of
+     * unsigned 64-bit types as if they were signed (pmodels/mpich#6083),
+     * so "no limit" (SIZE_MAX) would win a minimum. */
+    long long pair[2] = { need_per_rank > LLONG_MAX ? LLONG_MAX : (long long)need_per_rank,
+                          available > LLONG_MAX ? LLONG_MAX : (long long)available };
+    long long worst[2];
+    MPI_Allreduce(&pair[0], &worst[0], 1, MPI_LONG_LONG, MPI_MAX, comm);
+    MPI_Allreduce(&pair[1], &worst[1], 1, MPI_LONG_LONG, MPI_MIN, comm);
     int nranks;
     MPI_Comm_size(comm, &nranks);
     if (worst[0] <= worst[1])
