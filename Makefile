@@ -20,7 +20,7 @@ SANITIZE ?= 0
 PKGS     := yaml-0.1 hwloc jansson
 DEB_PKGS := make gcc mpich libmpich-dev libhwloc-dev hwloc libyaml-dev libjansson-dev jq bc \
             libcmocka-dev librandom123-dev pkg-config time gnuplot-nox graphviz \
-            chromium nodejs
+            chromium nodejs valgrind gdb clang libclang-rt-14-dev
 
 ifeq ($(SANITIZE),1)
 BUILD    ?= build-san
@@ -74,9 +74,10 @@ run: deps
 	mpiexec -n $(RANKS) ./$(BIN) run $(SCENARIO) -o results/$(basename $(notdir $(SCENARIO))).json
 
 include tests/tests.mk
+include tests/fuzz.mk
 include bench/bench.mk
 
 clean:
-	rm -rf build build-san trustchain trustchain-san tests/bin tests/bin-san
+	rm -rf build build-san build-fuzz trustchain trustchain-san
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/sim/main.d

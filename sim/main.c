@@ -236,6 +236,7 @@ static int command_run(cli *c, tc_error *err)
     tc_topology *t = NULL;
     tc_footholds f = { 0 };
     json_t *root = NULL;
+    json_t *partition = NULL; /* rank 0: run.partition until it is attached */
 
     tc_scenario_load(c->scenario_path, generator_table, N_GENERATORS,
                      &s, err);
@@ -263,7 +264,7 @@ static int command_run(cli *c, tc_error *err)
              (unsigned long long)t->n_grants, build_seconds, t->partition,
              (unsigned long long)t->n_api_edges_remote,
              t->n_api_edges ? 100.0 * (double)t->n_api_edges_remote / (double)t->n_api_edges : 0.0);
-    json_t *partition = partition_report(c, t);
+    partition = partition_report(c, t);
 
     /* The policies' state comes on top of the topology: check it with the
      * real edge counts now that they are known. */
@@ -330,6 +331,7 @@ static int command_run(cli *c, tc_error *err)
     }
 
 release:
+    json_decref(partition);
     json_decref(root);
     tc_footholds_free(&f);
     tc_topology_free(t);

@@ -663,7 +663,7 @@ static bool selector_eval(const tc_selector *sel, uint32_t index, const tc_topol
                           uint64_t local)
 {
     const sel_node *node = &sel->nodes[index];
-    const uint32_t *child = sel->children + node->first;
+    const uint32_t *child = sel->children ? sel->children + node->first : NULL;
     switch (node->op) {
     case SEL_TRUE:
         return true;

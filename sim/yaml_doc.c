@@ -559,7 +559,8 @@ static int loader_collection_end(yaml_loader *ld)
 {
     yaml_frame f = ld->frames[--ld->depth];
     tc_yaml_node *node = f.node;
-    const tc_yaml_node **children = ld->pending + f.first;
+    /* An empty collection may have no pending array at all. */
+    const tc_yaml_node **children = f.count ? ld->pending + f.first : NULL;
 
     for (size_t i = 0; i < f.count; i++)
         node->expanded += children[i]->expanded;
@@ -568,7 +569,8 @@ static int loader_collection_end(yaml_loader *ld)
         const tc_yaml_node **items = arena_alloc(ld->doc->arena, f.count * sizeof *items);
         if (!items)
             return loader_out_of_memory(ld);
-        memcpy(items, children, f.count * sizeof *items);
+        if (f.count)
+            memcpy(items, children, f.count * sizeof *items);
         node->items = items;
         node->n = f.count;
     } else {

@@ -42,7 +42,7 @@ static tc_topology *build(void)
     assert_int_equal(tc_topology_add_segment(t, "front", &err), 0);
     assert_int_equal(tc_topology_add_segment(t, "back", &err), 1);
     for (int q = 0; q < 3; q++) {
-        char name[8];
+        char name[16];
         snprintf(name, sizeof name, "p%d", q);
         assert_int_equal(tc_topology_add_principal(t, name, &err), (uint32_t)q);
     }
