@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "bench_bfs.h"
+#include "bench_whatif.h"
 #include "cloud.h"
 #include "engine.h"
 #include "error.h"
@@ -23,6 +24,7 @@
 #include "memory.h"
 #include "metrics.h"
 #include "paths.h"
+#include "plan.h"
 #include "placement.h"
 #include "policy.h"
 #include "report.h"
@@ -51,6 +53,7 @@ typedef struct cli {
     const char *scenario_path;
     const char *output;
     uint32_t paths;            /* run --paths N: attack paths to up to N crown jewels per policy */
+    uint32_t plan_steps;       /* run --plan K: greedy plans of K closures per policy */
     tc_placement *placement;
     char *placement_json;      /* rank 0 only */
 } cli;
@@ -72,6 +75,8 @@ static void usage(FILE *out)
           "  validate --topology FILE      check an explicit topology file on its own\n"
           "  params [GENERATOR]            print a generator's parameters as a markdown table\n"
           "  bench bfs [OPTIONS]           Graph500-style BFS benchmark (bench bfs --help)\n"
+          "  bench whatif SCENARIO [OPTIONS]\n"
+          "                                batched what-if against one run per closure\n"
           "  report RESULT -o DIR          CSV, plots, attack path graphs and one HTML page\n"
           "                                from a result file (report --help)\n"
           "  paths RESULT --to WORKLOAD    the attack path to WORKLOAD under each policy of a\n"
@@ -80,9 +85,12 @@ static void usage(FILE *out)
           "options:\n"
           "  -o, --output FILE   result file (JSON), written atomically\n"
           "  -q, --quiet         no progress messages on stderr\n"
+          "      --paths N       with run: attack paths to up to N crown jewels per policy\n"
+          "      --plan K        with run: greedy plans of K closures per policy (docs/plan.md)\n"
           "      --partition SCHEME\n"
-          "                      block (equal id ranges) or locality (cuts at VPC\n"
-          "                      boundaries, the default); results do not depend on it\n"
+          "                      block (equal id ranges) or locality (cuts at tenant,\n"
+          "                      account or VPC boundaries, the default); results do\n"
+          "                      not depend on it\n"
           "      --no-bind       do not bind ranks to cores and NUMA nodes (placement is\n"
           "                      still planned and reported; TC_NO_BIND=1 does the same)\n"
           "  -h, --help          this help\n"
@@ -207,6 +215,19 @@ static int run_policies(const cli *c, const tc_scenario *s, const tc_topology *t
                 return err->code;
             }
         }
+        json_t *plan = NULL;
+        tc_plan_stats plan_stats;
+        if (c->plan_steps > 0) {
+            tc_plan_options plan_options = { .steps = c->plan_steps };
+            progress(c, "policy %s: planning %u closures", spec->name, c->plan_steps);
+            if (tc_plan_compute(s, spec, t, p, f, r, &plan_options, &plan, &plan_stats, err) !=
+                TC_OK) {
+                json_decref(paths);
+                tc_sim_result_free(r);
+                tc_policy_free(p);
+                return err->code;
+            }
+        }
         if (tc_metrics_compute(t, r, s->crown_kinds, &m, err) == TC_OK) {
             progress(c, "policy %s: %llu of %llu workloads compromised in %u hops "
                         "(compile %.2f s, simulate %.2f s)", spec->name,
@@ -218,8 +239,18 @@ static int run_policies(const cli *c, const tc_scenario *s, const tc_topology *t
             if (c->rank == 0 && paths && err->code == TC_OK)
                 json_object_set(json_array_get(policies, json_array_size(policies) - 1),
                                 "paths", paths);
+            if (c->rank == 0 && plan && err->code == TC_OK) {
+                json_object_set(json_array_get(policies, json_array_size(policies) - 1), "plan",
+                                plan);
+                json_t *timings = json_object_get(json_object_get(root, "timings"), "policies");
+                json_t *timing = json_array_get(timings, json_array_size(timings) - 1);
+                json_object_set_new(timing, "plan_seconds", json_real(plan_stats.seconds));
+                json_object_set_new(timing, "plan_passes",
+                                    json_integer((json_int_t)plan_stats.passes));
+            }
             tc_metrics_free(&m);
         }
+        json_decref(plan);
         json_decref(paths);
         tc_sim_result_free(r);
         tc_policy_free(p);
@@ -324,6 +355,12 @@ static int command_run(cli *c, tc_error *err)
         goto release;
     if (c->rank == 0) {
         tc_results_print(root, stdout);
+        size_t k;
+        json_t *v;
+        json_array_foreach(json_object_get(root, "policies"), k, v)
+            if (json_object_get(v, "plan"))
+                tc_plan_print(json_object_get(v, "plan"),
+                              json_string_value(json_object_get(v, "name")), stdout);
         printf("\ntopology %.2f s, total %.2f s on %d rank%s, peak RSS %.1f MiB summed over "
                "ranks%s%s\n", build_seconds, MPI_Wtime() - start, c->nranks,
                c->nranks == 1 ? "" : "s", rss_sum / 1048576.0, output ? "; result: " : "",
@@ -447,7 +484,18 @@ static int parse_arguments(cli *c, int argc, char **argv, const char **operands,
             c->quiet = true;
             continue;
         }
-        if (strcmp(a, "--paths") == 0) {
+            if (strcmp(a, "--plan") == 0 || strncmp(a, "--plan=", 7) == 0) {
+            const char *value = a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : NULL);
+            char *end = NULL;
+            unsigned long steps = value ? strtoul(value, &end, 10) : 0;
+            if (!value || end == value || *end != '\0' || steps < 1 || steps > 1000)
+                return tc_error_input(err, NULL, 0, 0, NULL,
+                                      "invalid --plan '%s' (expected steps from 1 to 1000)",
+                                      value ? value : "");
+            c->plan_steps = (uint32_t)steps;
+            continue;
+        }
+    if (strcmp(a, "--paths") == 0) {
             char *end = NULL;
             const char *value = i + 1 < argc ? argv[++i] : "";
             unsigned long n = strtoul(value, &end, 10);
@@ -521,9 +569,13 @@ int main(int argc, char **argv)
     } else if (strcmp(command, "bench") == 0) {
         if (passthrough_index < argc && strcmp(argv[passthrough_index], "bfs") == 0) {
             status = tc_bench_bfs_main(argc - passthrough_index, argv + passthrough_index, c.comm);
+        } else if (passthrough_index < argc && strcmp(argv[passthrough_index], "whatif") == 0) {
+            status = tc_bench_whatif_main(argc - passthrough_index, argv + passthrough_index,
+                                          c.comm);
         } else {
             tc_error_input(&err, NULL, 0, 0, NULL,
-                           "bench expects a benchmark name: bfs (see trustchain bench bfs --help)");
+                           "bench expects a benchmark name: bfs or whatif (see trustchain "
+                           "bench bfs --help)");
             status = report(&c, &err);
         }
     } else if (strcmp(command, "report") == 0) {
