@@ -207,13 +207,16 @@ static int run_policies(const cli *c, const tc_scenario *s, const tc_topology *t
             tc_policy_free(p);
             return err->code;
         }
+        double paths_seconds = 0;
         if (c->paths > 0) {
+            double paths_start = MPI_Wtime();
             tc_paths_input in = { s, t, p, f, r };
             if (tc_paths_run_json(&in, c->paths, &paths, err) != TC_OK) {
                 tc_sim_result_free(r);
                 tc_policy_free(p);
                 return err->code;
             }
+            paths_seconds = MPI_Wtime() - paths_start;
         }
         json_t *plan = NULL;
         tc_plan_stats plan_stats;
@@ -236,9 +239,13 @@ static int run_policies(const cli *c, const tc_scenario *s, const tc_topology *t
             if (c->rank == 0 && tc_results_add_policy(root, s, t, p, r, &m) != TC_OK)
                 tc_error_runtime(err, "out of memory recording results");
             json_t *policies = json_object_get(root, "policies");
-            if (c->rank == 0 && paths && err->code == TC_OK)
+            if (c->rank == 0 && paths && err->code == TC_OK) {
                 json_object_set(json_array_get(policies, json_array_size(policies) - 1),
                                 "paths", paths);
+                json_t *timings = json_object_get(json_object_get(root, "timings"), "policies");
+                json_object_set_new(json_array_get(timings, json_array_size(timings) - 1),
+                                    "paths_seconds", json_real(paths_seconds));
+            }
             if (c->rank == 0 && plan && err->code == TC_OK) {
                 json_object_set(json_array_get(policies, json_array_size(policies) - 1), "plan",
                                 plan);
