@@ -765,7 +765,8 @@ int tc_paths_crown_targets(const tc_paths_input *in, uint8_t crown_kinds, uint32
         uint8_t crown = t->crown[i];
         if (r->hop[i] == TC_HOP_NONE || crown == TC_CROWN_NONE || !((crown_kinds >> crown) & 1))
             continue;
-        pairs[2 * n] = r->hop[i];
+        /* Footholds sort last: a path of length 0 explains nothing. */
+        pairs[2 * n] = r->hop[i] == 0 ? UINT64_MAX : r->hop[i];
         pairs[2 * n + 1] = t->first + i;
         n++;
     }

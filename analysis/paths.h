@@ -135,7 +135,8 @@ int tc_paths_extract(const tc_paths_input *in, const uint64_t *targets, size_t n
 void tc_paths_free(tc_path *paths, size_t n);
 
 /* Up to MAX compromised crown jewels whose kind is in CROWN_KINDS (bit k:
- * enum tc_crown k), the lowest hop first, then the lowest id. *TARGETS is
+ * enum tc_crown k), the lowest hop first, then the lowest id, footholds
+ * (hop 0) after all others. *TARGETS is
  * the same malloc'ed list on every rank (free with free()). Collective. */
 int tc_paths_crown_targets(const tc_paths_input *in, uint8_t crown_kinds, uint32_t max,
                            uint64_t **targets, size_t *n_targets, tc_error *err);

@@ -572,7 +572,9 @@ size_t tc_report_plan_variants(const json_t *plan, tc_report_plan_variant *out, 
     json_object_foreach((json_t *)plan, key, v) {
         if (n == max)
             break;
-        if (strcmp(key, "steps") == 0)
+        /* "ranking" lists candidates each evaluated alone, not closures
+         * applied one after another, so it is no plan. */
+        if (strcmp(key, "steps") == 0 || strcmp(key, "ranking") == 0)
             continue;
         if (is_step_list(v))
             out[n++] = (tc_report_plan_variant){ key, v };

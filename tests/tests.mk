@@ -9,6 +9,9 @@ TEST_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 .PHONY: test unit-test mpi-test
 
+# Keep test objects between runs instead of deleting them as intermediates.
+.SECONDARY: $(TEST_BIN:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.o) $(REF_OBJ)
+
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(REF_OBJ) $(BUILD)/libtrustchain.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)

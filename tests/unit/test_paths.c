@@ -681,7 +681,8 @@ static void random_paths_match_reference(void **state)
 /* ---- crown jewels for run --paths ---- */
 
 /* The crown jewels that tc_paths_crown_targets picks, against a brute-force
- * sort of the reference's compromised crown jewels by (hop, id), and the
+ * sort of the reference's compromised crown jewels by (hop, id) with
+ * footholds last, and the
  * JSON of tc_paths_run_json naming the same targets in the same order. */
 static void crown_targets_lowest_hop_first(void **state)
 {
@@ -726,9 +727,10 @@ static void crown_targets_lowest_hop_first(void **state)
             tc_error_clear(&local);
             ok = random_topology_build(seed, MPI_COMM_SELF, &serial, &local) == TC_OK;
             size_t k = 0;
-            for (uint32_t hop = 0; ok && hop <= gathered->levels && k < max; hop++)
+            /* Hops 1, 2, ... first, footholds (hop 0) last. */
+            for (uint32_t step = 0; ok && step <= gathered->levels && k < max; step++)
                 for (uint64_t w = 0; w < gathered->n_workloads && k < max; w++)
-                    if (gathered->hop[w] == hop && serial->topology->crown[w] != TC_CROWN_NONE) {
+                    if (gathered->hop[w] == (step < gathered->levels ? step + 1 : 0) && serial->topology->crown[w] != TC_CROWN_NONE) {
                         ok = k < n && targets[k] == w;
                         if (ok) {
                             json_t *target = json_object_get(json_array_get(array, k), "target");
