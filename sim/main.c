@@ -97,7 +97,7 @@ static void usage(FILE *out)
           "  -h, --help          this help\n"
           "  -V, --version       print the version\n"
           "\n"
-          "Run on several ranks with: mpiexec -n 4 trustchain run SCENARIO\n"
+          "Run on several ranks with: mpiexec -n RANKS trustchain run SCENARIO\n"
           "Exit status: 0 success, 1 runtime error, 2 usage error or invalid input.\n",
           out);
 }
