@@ -3,9 +3,9 @@
  * the serial reference BFS; see graph500.h.
  *
  * Distributed invariants:
- *  1. Every collective here is reached by all ranks on every path; a rank
- *     that fails locally says so in the next agreement (tc_error_agree or
- *     a flag in an allreduce) before any other collective.
+ *  1. Every collective here is reached by all ranks on every path. A rank
+ *     that fails locally reports it in the next agreement (tc_error_agree
+ *     or a flag in an allreduce) before any other collective.
  *  2. Vertex ids are below 2^32 (the BFS kernel's limit, checked by
  *     tc_graph_build), so a local index and a global id pack into one
  *     64-bit word for the exchanges.
@@ -28,7 +28,7 @@
 /* Input edges per rank per round of the kernel 1 exchange. */
 #define G500_EXCHANGE_ROUND ((uint64_t)1 << 23)
 
-/* Vertices per round of the level allgather in validation. */
+/* Default vertices per round of the level allgather in validation. */
 #define G500_LEVEL_WINDOW ((uint64_t)1 << 24)
 
 #define LEVEL_NONE UINT32_MAX         /* not in the tree */
@@ -142,7 +142,7 @@ int tc_g500_graph_build(MPI_Comm comm, uint64_t n_global, uint64_t count, const 
     if (2 * round > (uint64_t)INT_MAX / (uint64_t)nranks)
         round = (uint64_t)INT_MAX / (uint64_t)nranks / 2;
     uint64_t *send = malloc((size_t)(2 * (count < round ? count : round) + 1) * sizeof(uint64_t));
-    uint64_t *received = NULL, *targets = NULL, total = 0;
+    uint64_t *received = NULL, total = 0;
 
     if (!offsets || !dest_total || !from_total || !fill || !counts || !send)
         tc_error_runtime(err, "out of memory for graph construction");
@@ -205,18 +205,8 @@ int tc_g500_graph_build(MPI_Comm comm, uint64_t n_global, uint64_t count, const 
     }
     free(send);
     send = NULL;
-
-    /* Unpack in place: RECEIVED becomes the local sources. */
-    targets = malloc((size_t)(total + 1) * sizeof(uint64_t));
-    if (!targets)
-        tc_error_runtime(err, "out of memory for %llu out-edges", (unsigned long long)total);
-    if (tc_error_agree(err, comm) != TC_OK)
-        goto done;
-    for (uint64_t i = 0; i < total; i++) {
-        targets[i] = received[i] & UINT32_MAX;
-        received[i] >>= 32;
-    }
-    tc_graph_build(comm, n_global, offsets, total, received, targets, true, out, err);
+    tc_graph_build_undirected(comm, n_global, offsets, total, received, out, err);
+    received = NULL;
 
 done:
     free(offsets);
@@ -226,7 +216,6 @@ done:
     free(counts);
     free(send);
     free(received);
-    free(targets);
     return err->code;
 }
 
@@ -449,8 +438,8 @@ static int validate_levels(const tc_graph *g, uint64_t key, const uint64_t *pare
     uint64_t *ask = calloc(n_local + 1, sizeof(uint64_t));
     uint64_t *payload = calloc(n_local + 1, sizeof(uint64_t));
     uint64_t *reply = malloc((n_local + 1) * sizeof(uint64_t));
-    uint64_t *which = malloc((n_local + 1) * sizeof(uint64_t));
-    if (!ask || !payload || !reply || !which)
+    uint64_t *asking_vertex = malloc((n_local + 1) * sizeof(uint64_t));
+    if (!ask || !payload || !reply || !asking_vertex)
         tc_error_runtime(err, "out of memory for validation");
     if (tc_error_agree(err, g->comm) != TC_OK)
         goto done;
@@ -463,7 +452,7 @@ static int validate_levels(const tc_graph *g, uint64_t key, const uint64_t *pare
                 int r = owner_of(g->owner_offsets, g->nranks, p);
                 ask[n] = p;
                 payload[n] = p - g->owner_offsets[r];
-                which[n++] = v;
+                asking_vertex[n++] = v;
             }
         uint64_t unknown = n, unknown_global = 0;
         MPI_Allreduce(&unknown, &unknown_global, 1, MPI_UINT64_T, MPI_SUM, g->comm);
@@ -474,7 +463,7 @@ static int validate_levels(const tc_graph *g, uint64_t key, const uint64_t *pare
 
         uint64_t progress = 0;
         for (uint64_t i = 0; i < n; i++) {
-            uint64_t v = which[i];
+            uint64_t v = asking_vertex[i];
             if (reply[i] == LEVEL_NONE)
                 check_fail(check, "vertex %llu has parent %llu, which is not in the tree",
                            (unsigned long long)(g->first + v), (unsigned long long)parents[v]);
@@ -490,7 +479,7 @@ static int validate_levels(const tc_graph *g, uint64_t key, const uint64_t *pare
         if (flags_global[0] == 0) {
             for (uint64_t i = 0; i < n; i++)
                 check_fail(check, "vertex %llu does not reach the key along parents (a cycle)",
-                           (unsigned long long)(g->first + which[i]));
+                           (unsigned long long)(g->first + asking_vertex[i]));
             break;
         }
     }
@@ -500,7 +489,7 @@ done:
     free(ask);
     free(payload);
     free(reply);
-    free(which);
+    free(asking_vertex);
     return err->code;
 }
 
@@ -544,11 +533,13 @@ done:
  * targets allgathered one window of global ids at a time. CURSOR (one per
  * owned vertex, NULL for a single window) remembers where each sorted
  * out-list left off. */
-static int validate_edges(const tc_graph *g, const uint32_t *level, tc_g500_check *check,
-                          tc_error *err)
+static int validate_edges(const tc_graph *g, const uint32_t *level, uint64_t level_window,
+                          tc_g500_check *check, tc_error *err)
 {
     int nranks = g->nranks;
-    uint64_t window = G500_LEVEL_WINDOW < g->n_global ? G500_LEVEL_WINDOW : g->n_global;
+    uint64_t window = level_window ? level_window : G500_LEVEL_WINDOW;
+    if (window > g->n_global)
+        window = g->n_global;
     if (window == 0)
         window = 1;
     bool several = window < g->n_global;
@@ -609,7 +600,7 @@ done:
 }
 
 int tc_g500_validate(const tc_graph *g, uint64_t key, const uint64_t *parents,
-                     tc_g500_check *check, tc_error *err)
+                     uint64_t level_window, tc_g500_check *check, tc_error *err)
 {
     memset(check, 0, sizeof *check);
     check->valid = true;
@@ -628,7 +619,7 @@ int tc_g500_validate(const tc_graph *g, uint64_t key, const uint64_t *parents,
         goto done;
     if (validate_tree_edges(g, key, parents, check, err) != TC_OK || !check->valid)
         goto done;
-    if (validate_edges(g, level, check, err) != TC_OK || !check->valid)
+    if (validate_edges(g, level, level_window, check, err) != TC_OK || !check->valid)
         goto done;
 
     uint64_t reached = 0, depth = 0;

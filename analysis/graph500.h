@@ -1,8 +1,10 @@
 /*
- * graph500.h - the Graph500 benchmark around the BFS kernel (bfs.h):
- * kernel 1 (an undirected graph from an edge list), search-key sampling,
- * validation of each BFS tree, the number of input edges a search
- * traverses, the output statistics, and a serial reference BFS for tests.
+ * graph500.h - the Graph500 benchmark around the BFS kernel (bfs.h).
+ *
+ * This module builds the undirected graph from an edge list (kernel 1),
+ * samples search keys, validates each BFS tree, counts the input edges a
+ * search traverses and computes the output statistics. It also has a
+ * serial reference BFS for the tests.
  *
  * Parent arrays here follow the Graph500 convention: one entry per owned
  * vertex, the key's parent is the key itself, and a vertex outside the
@@ -34,11 +36,12 @@ void tc_g500_block_offsets(uint64_t n, int nranks, uint64_t *offsets);
 int tc_g500_graph_build(MPI_Comm comm, uint64_t n_global, uint64_t count, const uint64_t *u,
                         const uint64_t *v, tc_graph **out, tc_error *err);
 
-/* Sample search keys among vertices with an out-edge to another vertex:
- * the keys are the eligible vertices of ranks drawn without replacement
- * from tc_rng keyed by SEED, in draw order, so they depend on the graph
- * and the seed only, not on the rank count. When at most MAX_KEYS
- * vertices are eligible, all of them are keys, ascending. KEYS holds
+/* Sample search keys among vertices with an out-edge to another vertex.
+ * Eligible vertices are numbered in global id order, and the keys are
+ * those whose numbers tc_rng draws without replacement (keyed by SEED), in
+ * draw order. Keys therefore depend on the graph and the seed only, not on
+ * the rank count. When at most MAX_KEYS vertices are eligible, all of them
+ * are keys, ascending. KEYS holds
  * MAX_KEYS entries (at most TC_G500_MAX_KEYS); *N_KEYS gets the count.
  * Collective; every rank gets the same keys. */
 int tc_g500_sample_keys(const tc_graph *g, uint64_t seed, uint32_t max_keys, uint64_t *keys,
@@ -57,17 +60,19 @@ typedef struct tc_g500_check {
  *  1. every parent is a vertex id or TC_BFS_NO_PARENT; the key is its own
  *     parent and no other vertex is;
  *  2. following parents from any tree vertex reaches the key without a
- *     cycle and without leaving the tree; the level of a vertex is its
+ *     cycle and without leaving the tree. The level of a vertex is its
  *     distance to the key along parents;
  *  3. each tree edge (parent, vertex) is an edge of the graph;
  *  4. for every edge u->v with u in the tree, v is in the tree and
  *     level(v) <= level(u) + 1. On a symmetric graph this makes the levels
  *     of every edge's ends differ by at most one, and the tree span the
  *     key's whole connected component.
- * Returns TC_OK when the checks ran (CHECK says whether they passed), or
- * TC_ERR_RUNTIME. Collective. */
+ * Check 4 allgathers the levels of LEVEL_WINDOW vertices at a time (4
+ * bytes each per rank); 0 selects 2^24 (64 MiB). Returns TC_OK when the
+ * checks ran (CHECK tells whether they passed), or TC_ERR_RUNTIME.
+ * Collective. */
 int tc_g500_validate(const tc_graph *g, uint64_t key, const uint64_t *parents,
-                     tc_g500_check *check, tc_error *err);
+                     uint64_t level_window, tc_g500_check *check, tc_error *err);
 
 /* Number of input edges with both ends in the tree PARENTS, multiple edges
  * and self-loops included: the m of Graph500's TEPS = m / time. G must come

@@ -2,11 +2,11 @@
  * edgelist.c - parallel SNAP and Matrix Market importers; see edgelist.h.
  *
  * Invariants of a read:
- *  1. The data region [data_start, size) is cut into nranks byte ranges;
- *     rank r returns exactly the lines that start in its range, so every
+ *  1. The data region [data_start, size) is cut into nranks byte ranges.
+ *     Rank r returns exactly the lines that start in its range, so every
  *     line is parsed by one rank and the concatenation over ranks is the
  *     file order.
- *  2. Each rank counts the newline bytes inside its range; an exclusive
+ *  2. Each rank counts the newline bytes inside its range. An exclusive
  *     prefix sum of those counts gives the line number of every line,
  *     whatever the rank count. Errors are recorded with a line number
  *     relative to the range and shifted once the prefix sum is known.

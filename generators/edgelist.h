@@ -2,8 +2,8 @@
  * edgelist.h - edge lists spread over ranks, and parallel importers for
  * SNAP-style text edge lists and Matrix Market coordinate files.
  *
- * Importers read one file on every rank at once: rank r parses the lines
- * that start in its byte range of the file (pread, no shared file
+ * Importers read one file on every rank at once. Rank r parses the lines
+ * that start in its byte range of the file (with pread, no shared file
  * pointer), so a line cut by a range boundary belongs to the rank where it
  * starts. Every input error names the file, the 1-based line and column,
  * and nothing is returned from an invalid file. How each irregular case
@@ -55,7 +55,7 @@ void tc_edgelist_free(tc_edgelist *l);
  *    the edge i-1 -> j-1; values are checked for syntax and ignored. A
  *    symmetric file stores the lower triangle (i >= j) and symmetric is
  *    set: every entry, the diagonal included, is one undirected edge.
- * On success OUT holds this rank's entries in file order. Collective;
+ * On success OUT contains this rank's entries in file order. Collective;
  * ranks agree on failure: TC_ERR_INPUT for an invalid or unreadable file
  * (ERR has its file, line and column), TC_ERR_RUNTIME when memory runs
  * out. */

@@ -10,10 +10,9 @@
 #define KRONECKER_STREAM_EDGES 0x4b524f4eu
 #define KRONECKER_STREAM_PERMUTE 0x5045524du
 
-/* Feistel rounds of the label permutation. Four rounds of a good round
- * function already give a pseudorandom permutation (Luby and Rackoff);
- * two more cost little and mix small domains better. */
-#define KRONECKER_ROUNDS 6
+/* Feistel rounds of the label permutation: four rounds of a good round
+ * function give a pseudorandom permutation (Luby and Rackoff). */
+#define KRONECKER_ROUNDS 4
 
 /* Everything derived from the parameters once per call. */
 typedef struct kronecker_plan {
@@ -72,8 +71,8 @@ static inline uint64_t feistel(const kronecker_plan *plan, uint64_t x)
     return (left << plan->half_bits) | right;
 }
 
-/* For odd scales the network covers one bit more than the labels; cycle
- * walking (apply again until the value is in range) restricts it to a
+/* For odd scales the network covers one bit more than the labels. Cycle
+ * walking (apply it again until the value is in range) restricts it to a
  * bijection of [0, 2^scale), in fewer than two passes on average. */
 static inline uint64_t plan_permute(const kronecker_plan *plan, uint64_t x)
 {
@@ -92,9 +91,13 @@ static inline void plan_edge(const kronecker_plan *plan, uint64_t e, uint64_t *u
         if (level % 4 == 0)
             tc_rng_u32x4(plan->seed, KRONECKER_STREAM_EDGES, e, level / 4, draws);
         uint64_t r = draws[level % 4];
-        /* Quadrants a (0,0), b (0,1), c (1,0), d (1,1) of (row, column). */
-        uint64_t row = r >= plan->t_ab;
-        uint64_t column = (r >= plan->t_a && r < plan->t_ab) || r >= plan->t_abc;
+        /* Quadrants a (0,0), b (0,1), c (1,0), d (1,1) of (row, column),
+         * without branches: the draws are random, so a branch would be
+         * mispredicted about half of the time. */
+        uint64_t above_a = r >= plan->t_a, above_ab = r >= plan->t_ab;
+        uint64_t above_abc = r >= plan->t_abc;
+        uint64_t row = above_ab;
+        uint64_t column = above_a ^ above_ab ^ above_abc;
         a |= row << level;
         b |= column << level;
     }

@@ -2,11 +2,12 @@
  * bench_bfs.h - `trustchain bench bfs`: the Graph500 BFS benchmark run on
  * the same kernel (bfs.h) that the trust engine uses.
  *
- * Generates a Kronecker graph (or imports an edge list), builds it (kernel
- * 1, timed), samples up to 64 search keys, runs and validates one BFS per
- * key (kernel 2, timed per search), and prints the Graph500 output keys
- * followed by the kernel's own counters, as "key: value" lines on rank 0's
- * stdout. Progress goes to rank 0's stderr unless --quiet.
+ * The benchmark generates a Kronecker graph or imports an edge list, then
+ * builds the graph (kernel 1, timed). It samples up to 64 search keys and
+ * runs and validates one BFS per key (kernel 2, timed per search). Rank 0
+ * prints the Graph500 output keys, then the kernel's own counters, as
+ * "key: value" lines on stdout. Progress goes to rank 0's stderr unless
+ * --quiet.
  */
 #ifndef TC_BENCH_BFS_H
 #define TC_BENCH_BFS_H

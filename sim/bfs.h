@@ -104,4 +104,18 @@ size_t tc_graph_bytes(const tc_graph *g);
 /* Bytes held by S on this rank. Local. */
 size_t tc_bfs_state_bytes(const tc_bfs_state *s);
 
+/* Build an undirected graph from PACKED, the out-edges of owned vertices
+ * as (local source << 32) | global target: each edge u-v given as u->v at
+ * u's owner and v->u at v's owner, a self-loop once. Takes ownership of
+ * PACKED (N_EDGES_LOCAL words from malloc) and frees it, also on failure.
+ * The in-edges are the out-edges: in_offsets and in_sources alias
+ * out_offsets and out_targets. Symmetry is checked with sums of 128 bits
+ * of hashes over all edges and their reverses (an asymmetric input passes
+ * with a chance near 2^-128) and an asymmetric input is TC_ERR_INPUT.
+ * Saves tc_graph_build's exchange of reverse edges. Collective; ranks
+ * agree on failure. */
+int tc_graph_build_undirected(MPI_Comm comm, uint64_t n_global, const uint64_t *owner_offsets,
+                              uint64_t n_edges_local, uint64_t *packed, tc_graph **out,
+                              tc_error *err);
+
 #endif

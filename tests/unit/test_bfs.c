@@ -189,9 +189,9 @@ static void run_search(const tc_graph *g, tc_bfs_state *state, const uint64_t *r
     free(displs);
 }
 
-/* The independent reference: on each level, every unvisited vertex takes
+/* The independent reference. On each level, every unvisited vertex takes
  * the smallest frontier vertex with an edge to it, found by scanning all
- * edges; then the marks of that level apply. */
+ * edges. Then the marks of that level apply. */
 static void brute_force(const edge_set *e, bool undirected, const uint64_t *roots,
                         size_t n_roots, const mark *marks, size_t n_marks, uint64_t *parent,
                         uint32_t *level)
@@ -275,8 +275,8 @@ static uint64_t count_mismatches(const edge_set *e, bool undirected, const uint6
 /* ---- tests ------------------------------------------------------------ */
 
 /* Many small random multigraphs (self-loops and duplicates included),
- * directed and undirected, with and without reverse edges, several roots
- * each; both directions of the kernel must run somewhere in the set. */
+ * directed and undirected, with and without reverse edges, two roots each.
+ * Both directions of the kernel must run somewhere in the set. */
 static void bfs_matches_references_on_random_graphs(void **state)
 {
     (void)state;
@@ -697,6 +697,56 @@ static void bfs_level_accepts_unsorted_frontier(void **state)
     edge_set_free(&e);
 }
 
+/* The undirected builder gives the CSR tc_graph_build gives for the same
+ * edges (both directions of each, as build_graph passes them), and rejects
+ * edges whose reverses are missing. */
+static void graph_build_undirected_checks_symmetry(void **state)
+{
+    (void)state;
+    int rank, nranks;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+    edge_set e;
+    edge_set_random(&e, 120, 500, 21);
+    uint64_t offsets[64];
+    tc_g500_block_offsets(e.n, nranks, offsets);
+    uint64_t *packed = malloc((2 * e.m + 1) * sizeof(uint64_t));
+    uint64_t *broken = malloc((2 * e.m + 1) * sizeof(uint64_t));
+    uint64_t k = 0;
+    for (uint64_t i = 0; i < e.m; i++)
+        for (int side = 0; side < 2; side++) {
+            uint64_t a = side ? e.dst[i] : e.src[i], b = side ? e.src[i] : e.dst[i];
+            if (a >= offsets[rank] && a < offsets[rank + 1])
+                packed[k++] = ((a - offsets[rank]) << 32) | b;
+        }
+    memcpy(broken, packed, k * sizeof(uint64_t));
+    uint64_t n_broken = rank == 0 && k > 0 ? k - 1 : k;
+
+    tc_graph *g = NULL, *reference = NULL, *bad = NULL;
+    tc_error err, bad_err;
+    tc_error_clear(&err);
+    tc_error_clear(&bad_err);
+    int status = tc_graph_build_undirected(MPI_COMM_WORLD, e.n, offsets, k, packed, &g, &err);
+    int status_bad = tc_graph_build_undirected(MPI_COMM_WORLD, e.n, offsets, n_broken, broken,
+                                               &bad, &bad_err);
+    int status_reference = build_graph(&e, true, true, &reference);
+
+    assert_int_equal(status, TC_OK);
+    assert_int_equal(status_reference, TC_OK);
+    assert_int_equal(g->n_edges_local, reference->n_edges_local);
+    assert_memory_equal(g->out_offsets, reference->out_offsets,
+                        (g->n_local + 1) * sizeof(uint64_t));
+    assert_memory_equal(g->out_targets, reference->out_targets,
+                        g->n_edges_local * sizeof(uint64_t));
+    assert_ptr_equal(g->in_sources, g->out_targets);
+    assert_int_equal(status_bad, TC_ERR_INPUT);
+    assert_null(bad);
+    assert_non_null(strstr(bad_err.message, "not symmetric"));
+    tc_graph_free(g);
+    tc_graph_free(reference);
+    edge_set_free(&e);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -709,6 +759,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(bfs_state_reset_repeats_search),
         cmocka_unit_test(graph_build_public_csr),
         cmocka_unit_test(graph_build_rejects_invalid_edges),
+        cmocka_unit_test(graph_build_undirected_checks_symmetry),
         cmocka_unit_test(bfs_level_rejects_invalid_frontier),
         cmocka_unit_test(bfs_level_accepts_unsorted_frontier),
     };

@@ -3,8 +3,8 @@
  * (generators/edgelist.c) on small files written by the tests.
  *
  * Each case states the edges or the error (line, column, message) that a
- * reader of the file expects; the importer must give exactly that at any
- * rank count and read-buffer size, since ranks split the file at byte
+ * reader of the file expects. The importer must give exactly that at any
+ * rank count and read-buffer size, because ranks split the file at byte
  * boundaries that fall inside lines.
  */
 #include <setjmp.h>

@@ -78,13 +78,14 @@ static uint64_t *reference_parents(const fixture *f, uint64_t key, uint32_t *lev
     return parent;
 }
 
-/* Validate the replicated PARENTS, each rank passing its slice. */
+/* Validate the replicated PARENTS, each rank passing its slice, with
+ * levels allgathered WINDOW vertices at a time (0 for the default). */
 static int validate_slice(const fixture *f, uint64_t key, const uint64_t *parents,
-                          tc_g500_check *check)
+                          uint64_t window, tc_g500_check *check)
 {
     tc_error err;
     tc_error_clear(&err);
-    return tc_g500_validate(f->g, key, parents + f->g->first, check, &err);
+    return tc_g500_validate(f->g, key, parents + f->g->first, window, check, &err);
 }
 
 /* A vertex at level DEPTH, a leaf of the tree PARENT when LEAF, or n when
@@ -132,13 +133,17 @@ static void validate_accepts_reference_trees(void **state)
                 reached++;
                 depth = level[x] > depth ? level[x] : depth;
             }
-        tc_g500_check check;
-        int status = validate_slice(f, keys[k], parent, &check);
+        tc_g500_check check, windowed;
+        int status = validate_slice(f, keys[k], parent, 0, &check);
+        int status_windowed = validate_slice(f, keys[k], parent, 7 + k, &windowed);
         assert_int_equal(status, TC_OK);
         assert_true(check.valid);
         assert_string_equal(check.message, "");
         assert_int_equal(check.reached, reached);
         assert_int_equal(check.depth, depth);
+        assert_int_equal(status_windowed, TC_OK);
+        assert_true(windowed.valid);
+        assert_int_equal(windowed.reached, reached);
         free(parent);
         free(level);
     }
@@ -215,12 +220,15 @@ static void validate_rejects_broken_trees(void **state)
     for (size_t c = 0; c < n_cases; c++) {
         memcpy(bad, good, f->n * sizeof(uint64_t));
         bad[cases[c].vertex] = cases[c].parent;
-        tc_g500_check check;
-        int status = validate_slice(f, key, bad, &check);
+        tc_g500_check check, windowed;
+        int status = validate_slice(f, key, bad, 0, &check);
+        int status_windowed = validate_slice(f, key, bad, 13, &windowed);
         assert_int_equal(status, TC_OK);
         assert_false(check.valid);
         if (!strstr(check.message, cases[c].expected))
             fail_msg("case %zu: expected '%s' in '%s'", c, cases[c].expected, check.message);
+        assert_int_equal(status_windowed, TC_OK);
+        assert_false(windowed.valid);
     }
 
     /* A cycle of two vertices away from the key. */
@@ -228,7 +236,7 @@ static void validate_rejects_broken_trees(void **state)
     uint64_t a = deep, b = good[deep];
     bad[b] = a;
     tc_g500_check check;
-    assert_int_equal(validate_slice(f, key, bad, &check), TC_OK);
+    assert_int_equal(validate_slice(f, key, bad, 0, &check), TC_OK);
     assert_false(check.valid);
     assert_non_null(strstr(check.message, "cycle"));
 

@@ -145,8 +145,8 @@ static void quadrant_frequencies_match_initiator(void **state)
     assert_float_equal(counts[3] / total, 0.05, 2e-3);
 }
 
-/* The edge list keeps self-loops and duplicates (the specification asks
- * kernel 1 to see them) and every id is a vertex. */
+/* The edge list keeps self-loops and duplicates, which the Graph500
+ * specification requires kernel 1 to receive, and every id is a vertex. */
 static void edges_keep_loops_and_duplicates(void **state)
 {
     (void)state;
