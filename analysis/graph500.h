@@ -41,9 +41,9 @@ int tc_g500_graph_build(MPI_Comm comm, uint64_t n_global, uint64_t count, const 
  * those whose numbers tc_rng draws without replacement (keyed by SEED), in
  * draw order. Keys therefore depend on the graph and the seed only, not on
  * the rank count. When at most MAX_KEYS vertices are eligible, all of them
- * are keys, ascending. KEYS holds
- * MAX_KEYS entries (at most TC_G500_MAX_KEYS); *N_KEYS gets the count.
- * Collective; every rank gets the same keys. */
+ * are keys, ascending. KEYS has room for MAX_KEYS entries (at most
+ * TC_G500_MAX_KEYS), and *N_KEYS gets the count. Collective; every rank
+ * gets the same keys. */
 int tc_g500_sample_keys(const tc_graph *g, uint64_t seed, uint32_t max_keys, uint64_t *keys,
                         uint32_t *n_keys, tc_error *err);
 
@@ -69,7 +69,7 @@ typedef struct tc_g500_check {
  *     key's whole connected component.
  * Check 4 allgathers the levels of LEVEL_WINDOW vertices at a time (4
  * bytes each per rank); 0 selects 2^24 (64 MiB). Returns TC_OK when the
- * checks ran (CHECK tells whether they passed), or TC_ERR_RUNTIME.
+ * checks ran (CHECK records whether they passed), or TC_ERR_RUNTIME.
  * Collective. */
 int tc_g500_validate(const tc_graph *g, uint64_t key, const uint64_t *parents,
                      uint64_t level_window, tc_g500_check *check, tc_error *err);

@@ -28,7 +28,7 @@ export ASAN_OPTIONS="detect_leaks=1:fast_unwind_on_malloc=0:exitcode=$SANITIZER_
 export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=$SANITIZER_EXIT${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 # Unit test binaries that exercise collectives and run at 2 and 3 ranks too.
-MPI_UNIT_TESTS="test_topology test_support test_paths test_whatif test_plan test_engine_vs_reference test_attack_steps test_reference test_bfs test_cloud test_policy test_placement test_explicit"
+MPI_UNIT_TESTS="test_topology test_support test_paths test_whatif test_plan test_graph500 test_kronecker test_edgelist test_engine_vs_reference test_attack_steps test_reference test_bfs test_cloud test_policy test_placement test_explicit"
 
 passed=0
 failed=0
